@@ -1,0 +1,117 @@
+/*
+ * api.c: the rulecore_* entry points that belong to no single stage:
+ * versions, statuses, environments and expressions.  (Diagnostics
+ * accessors live with the diagnostics in diag.c, the allocator in mem.c.)
+ */
+#include <pthread.h>
+#include <string.h>
+
+#include "ast.h"
+#include "diag.h"
+#include "internal.h"
+#include "mem.h"
+#include "syntax.h"
+
+#define DEFAULT_SOURCE_BYTES (1u << 20)
+#define DEFAULT_NESTING_DEPTH 250u
+#define DEFAULT_ERRORS 20u
+#define MAX_NESTING_DEPTH 10000u
+#define MAX_SOURCE_BYTES (1u << 30)
+
+struct rulecore_env {
+  uint64_t limits[3]; /* indexed by rulecore_limit */
+};
+
+struct rulecore_expr {
+  ast tree;
+};
+
+static const rulecore_env default_env = {{DEFAULT_SOURCE_BYTES, DEFAULT_NESTING_DEPTH, DEFAULT_ERRORS}};
+
+static pthread_once_t libraries_once = PTHREAD_ONCE_INIT;
+
+/* Point tree-sitter and jansson at our allocator hook before their first
+ * use.  (They keep global hooks; so do we.) */
+static void api_init(void) { pthread_once(&libraries_once, mem_init_libraries); }
+
+RULECORE_API const char *rulecore_version(void) { return RULECORE_VERSION_STRING; }
+RULECORE_API int rulecore_version_number(void) { return RULECORE_VERSION_NUMBER; }
+
+RULECORE_API const char *rulecore_status_message(rulecore_status status) {
+  switch (status) {
+  case RULECORE_OK: return "ok";
+  case RULECORE_ERR_SOURCE: return "the input has errors";
+  case RULECORE_ERR_NOMEM: return "out of memory";
+  case RULECORE_ERR_ARGUMENT: return "invalid argument";
+  case RULECORE_ERR_IO: return "input/output error";
+  }
+  return "unknown status";
+}
+
+RULECORE_API rulecore_env *rulecore_env_new(void) {
+  api_init();
+  rulecore_env *env = mem_alloc(sizeof *env);
+  if (env) *env = default_env;
+  return env;
+}
+
+RULECORE_API void rulecore_env_free(rulecore_env *env) { mem_free(env); }
+
+RULECORE_API rulecore_status rulecore_env_set_limit(rulecore_env *env, rulecore_limit limit, uint64_t value) {
+  if (!env || (unsigned)limit >= ARRAY_LEN(env->limits) || value == 0) return RULECORE_ERR_ARGUMENT;
+  if (limit == RULECORE_LIMIT_NESTING_DEPTH && value > MAX_NESTING_DEPTH) return RULECORE_ERR_ARGUMENT;
+  if (limit == RULECORE_LIMIT_SOURCE_BYTES && value > MAX_SOURCE_BYTES) return RULECORE_ERR_ARGUMENT;
+  env->limits[limit] = value;
+  return RULECORE_OK;
+}
+
+RULECORE_API uint64_t rulecore_env_limit(const rulecore_env *env, rulecore_limit limit) {
+  if (!env || (unsigned)limit >= ARRAY_LEN(env->limits)) return 0;
+  return env->limits[limit];
+}
+
+RULECORE_API rulecore_status rulecore_parse(const rulecore_env *env, const char *text, size_t length,
+                                            const char *file, rulecore_expr **out,
+                                            rulecore_diagnostics **diagnostics) {
+  if (diagnostics) *diagnostics = NULL;
+  if (!out) return RULECORE_ERR_ARGUMENT;
+  *out = NULL;
+  if (!text && length) return RULECORE_ERR_ARGUMENT;
+  api_init();
+  if (!env) env = &default_env;
+  rulecore_diagnostics *d = diag_new(env->limits[RULECORE_LIMIT_ERRORS]);
+  rulecore_expr *e = mem_calloc(1, sizeof *e);
+  if (!d || !e) {
+    rulecore_diagnostics_free(d);
+    mem_free(e);
+    return RULECORE_ERR_NOMEM;
+  }
+  syn_limits limits = {.max_source_bytes = env->limits[RULECORE_LIMIT_SOURCE_BYTES],
+                       .max_depth = (uint32_t)env->limits[RULECORE_LIMIT_NESTING_DEPTH]};
+  rulecore_status st = syn_parse(&limits, text, length, file, &e->tree, d);
+  if (st == RULECORE_OK) {
+    *out = e;
+  } else {
+    rulecore_expr_free(e);
+  }
+  if (diagnostics)
+    *diagnostics = d;
+  else
+    rulecore_diagnostics_free(d);
+  return st;
+}
+
+RULECORE_API char *rulecore_expr_render(const rulecore_expr *expr, rulecore_format format) {
+  if (!expr) return NULL;
+  switch (format) {
+  case RULECORE_FORMAT_SEXP: return ast_render_sexp(&expr->tree);
+  case RULECORE_FORMAT_JSON: return ast_render_json(&expr->tree);
+  default: return NULL;
+  }
+}
+
+RULECORE_API void rulecore_expr_free(rulecore_expr *expr) {
+  if (!expr) return;
+  ast_release(&expr->tree);
+  mem_free(expr);
+}

@@ -1,0 +1,262 @@
+/*
+ * diag.c: the diagnostics list, its accessors and its two renderings.
+ */
+#include "diag.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct {
+  int code;
+  const char *name;
+} code_names[] = {
+    {RULECORE_DIAG_SOURCE_TOO_LARGE, "source-too-large"},
+    {RULECORE_DIAG_NESTING_TOO_DEEP, "nesting-too-deep"},
+    {RULECORE_DIAG_TOO_MANY_ERRORS, "too-many-errors"},
+    {RULECORE_DIAG_SYNTAX_ERROR, "syntax-error"},
+    {RULECORE_DIAG_MISSING_TOKEN, "missing-token"},
+    {RULECORE_DIAG_UNTERMINATED_STRING, "unterminated-string"},
+    {RULECORE_DIAG_INVALID_ESCAPE, "invalid-escape"},
+    {RULECORE_DIAG_INVALID_UTF8, "invalid-utf8"},
+    {RULECORE_DIAG_INT_OVERFLOW, "int-overflow"},
+    {RULECORE_DIAG_INVALID_NUMBER, "invalid-number"},
+    {RULECORE_DIAG_RESERVED_IDENTIFIER, "reserved-identifier"},
+    {RULECORE_DIAG_INVALID_TYPE_NAME, "invalid-type-name"},
+};
+
+const char *diag_code_name(int code) {
+  for (size_t i = 0; i < ARRAY_LEN(code_names); i++)
+    if (code_names[i].code == code) return code_names[i].name;
+  return "unknown";
+}
+
+static const char *severity_name(rulecore_severity s) {
+  switch (s) {
+  case RULECORE_SEVERITY_ERROR: return "error";
+  case RULECORE_SEVERITY_WARNING: return "warning";
+  case RULECORE_SEVERITY_NOTE: return "note";
+  }
+  return "error";
+}
+
+rulecore_diagnostics *diag_new(size_t max_errors) {
+  rulecore_diagnostics *d = mem_calloc(1, sizeof *d);
+  if (d) d->max_errors = max_errors;
+  return d;
+}
+
+bool diag_full(const rulecore_diagnostics *d) {
+  return d->oom || (d->max_errors && d->errors >= d->max_errors);
+}
+
+static diag *diag_push(rulecore_diagnostics *d) {
+  if (d->count == d->cap) {
+    size_t cap = d->cap ? d->cap * 2 : 8;
+    diag *items = mem_realloc(d->items, cap * sizeof *items);
+    if (!items) {
+      d->oom = true;
+      return NULL;
+    }
+    d->items = items;
+    d->cap = cap;
+  }
+  diag *g = &d->items[d->count++];
+  memset(g, 0, sizeof *g);
+  return g;
+}
+
+bool diag_add(rulecore_diagnostics *d, const source *src, rulecore_severity severity, int code, size_t off,
+              size_t len, const char *fmt, ...) {
+  if (d->oom) return false;
+  bool is_error = severity == RULECORE_SEVERITY_ERROR;
+  if (is_error && d->max_errors && d->errors >= d->max_errors) return false;
+  diag *g = diag_push(d);
+  if (!g) return false;
+  va_list ap;
+  va_start(ap, fmt);
+  char small[512];
+  int n = vsnprintf(small, sizeof small, fmt, ap);
+  va_end(ap);
+  if (n < 0) n = 0;
+  if ((size_t)n >= sizeof small) n = sizeof small - 1; /* messages are short; a long quote is cut */
+  g->severity = severity;
+  g->code = code;
+  g->message = arena_strndup(&d->strings, small, (size_t)n);
+  const char *file = src && src->file ? src->file : "<input>";
+  g->file = arena_strndup(&d->strings, file, strlen(file));
+  if (src) {
+    if (off > src->len) off = src->len;
+    if (len > src->len - off) len = src->len - off;
+    g->offset = off;
+    g->length = len;
+    src_position(src, off, &g->line, &g->column);
+    src_position(src, off + len, &g->end_line, &g->end_column);
+    size_t ll;
+    const char *lt = src_line(src, g->line, &ll);
+    g->line_text = arena_strndup(&d->strings, lt, ll);
+  } else {
+    g->line_text = "";
+  }
+  if (!g->message || !g->file || !g->line_text) {
+    d->count--;
+    d->oom = true;
+    return false;
+  }
+  if (is_error) d->errors++;
+  if (is_error && d->max_errors && d->errors == d->max_errors) {
+    /* Say once that the rest was dropped, at the position of the last one. */
+    diag *note = diag_push(d);
+    if (note) {
+      *note = d->items[d->count - 2];
+      note->severity = RULECORE_SEVERITY_NOTE;
+      note->code = RULECORE_DIAG_TOO_MANY_ERRORS;
+      note->message = "too many errors; stopping here (raise RULECORE_LIMIT_ERRORS to see more)";
+    }
+    return false;
+  }
+  return true;
+}
+
+static int diag_cmp(const void *a, const void *b) {
+  const diag *x = a, *y = b;
+  if (x->offset != y->offset) return x->offset < y->offset ? -1 : 1;
+  return 0;
+}
+
+void diag_sort(rulecore_diagnostics *d) {
+  /* Insertion sort keeps equal positions in report order; lists are short. */
+  for (size_t i = 1; i < d->count; i++) {
+    diag t = d->items[i];
+    size_t j = i;
+    while (j > 0 && diag_cmp(&d->items[j - 1], &t) > 0) {
+      d->items[j] = d->items[j - 1];
+      j--;
+    }
+    d->items[j] = t;
+  }
+}
+
+/* ---- public accessors ---- */
+
+static const diag *diag_at(const rulecore_diagnostics *d, size_t i) {
+  return d && i < d->count ? &d->items[i] : NULL;
+}
+
+RULECORE_API size_t rulecore_diagnostics_count(const rulecore_diagnostics *d) { return d ? d->count : 0; }
+RULECORE_API size_t rulecore_diagnostics_error_count(const rulecore_diagnostics *d) { return d ? d->errors : 0; }
+
+RULECORE_API rulecore_severity rulecore_diagnostics_severity(const rulecore_diagnostics *d, size_t i) {
+  const diag *g = diag_at(d, i);
+  return g ? g->severity : RULECORE_SEVERITY_ERROR;
+}
+RULECORE_API int rulecore_diagnostics_code(const rulecore_diagnostics *d, size_t i) {
+  const diag *g = diag_at(d, i);
+  return g ? g->code : 0;
+}
+RULECORE_API const char *rulecore_diagnostics_code_name(const rulecore_diagnostics *d, size_t i) {
+  const diag *g = diag_at(d, i);
+  return g ? diag_code_name(g->code) : "";
+}
+RULECORE_API const char *rulecore_diagnostics_message(const rulecore_diagnostics *d, size_t i) {
+  const diag *g = diag_at(d, i);
+  return g ? g->message : "";
+}
+RULECORE_API const char *rulecore_diagnostics_file(const rulecore_diagnostics *d, size_t i) {
+  const diag *g = diag_at(d, i);
+  return g ? g->file : "";
+}
+RULECORE_API uint32_t rulecore_diagnostics_line(const rulecore_diagnostics *d, size_t i) {
+  const diag *g = diag_at(d, i);
+  return g ? g->line : 0;
+}
+RULECORE_API uint32_t rulecore_diagnostics_column(const rulecore_diagnostics *d, size_t i) {
+  const diag *g = diag_at(d, i);
+  return g ? g->column : 0;
+}
+RULECORE_API uint32_t rulecore_diagnostics_end_line(const rulecore_diagnostics *d, size_t i) {
+  const diag *g = diag_at(d, i);
+  return g ? g->end_line : 0;
+}
+RULECORE_API uint32_t rulecore_diagnostics_end_column(const rulecore_diagnostics *d, size_t i) {
+  const diag *g = diag_at(d, i);
+  return g ? g->end_column : 0;
+}
+RULECORE_API size_t rulecore_diagnostics_offset(const rulecore_diagnostics *d, size_t i) {
+  const diag *g = diag_at(d, i);
+  return g ? g->offset : 0;
+}
+RULECORE_API size_t rulecore_diagnostics_length(const rulecore_diagnostics *d, size_t i) {
+  const diag *g = diag_at(d, i);
+  return g ? g->length : 0;
+}
+
+RULECORE_API void rulecore_diagnostics_free(rulecore_diagnostics *d) {
+  if (!d) return;
+  mem_free(d->items);
+  arena_release(&d->strings);
+  mem_free(d);
+}
+
+/* ---- rendering ---- */
+
+/* The source line, then a caret under the start column and tildes under
+ * the rest of the span on that line.  Tabs before the column are copied so
+ * the caret lines up in a terminal. */
+static void render_caret(buf *b, const diag *g) {
+  const char *t = g->line_text;
+  buf_puts(b, t);
+  buf_putc(b, '\n');
+  uint32_t col = 1;
+  const char *p = t;
+  while (*p && col < g->column) {
+    buf_putc(b, *p == '\t' ? '\t' : ' ');
+    p++;
+    while ((*p & 0xC0) == 0x80) p++;
+    col++;
+  }
+  buf_putc(b, '^');
+  /* The span on this line, in code points. */
+  uint32_t last = g->end_line == g->line ? g->end_column : col + (uint32_t)strlen(p);
+  for (uint32_t c = col + 1; c < last; c++) buf_putc(b, '~');
+  buf_putc(b, '\n');
+}
+
+static char *render_text(const rulecore_diagnostics *d) {
+  buf b = {0};
+  for (size_t i = 0; d && i < d->count; i++) {
+    const diag *g = &d->items[i];
+    buf_printf(&b, "%s:%u:%u: %s: %s\n", g->file, g->line, g->column, severity_name(g->severity), g->message);
+    if (g->line) render_caret(&b, g);
+  }
+  return buf_take(&b);
+}
+
+static char *render_json(const rulecore_diagnostics *d) {
+  buf b = {0};
+  buf_puts(&b, "{\"diagnostics\": [");
+  for (size_t i = 0; d && i < d->count; i++) {
+    const diag *g = &d->items[i];
+    buf_puts(&b, i ? ",\n  {" : "\n  {");
+    buf_printf(&b, "\"severity\": \"%s\", \"code\": %d, \"name\": \"%s\", \"message\": ",
+               severity_name(g->severity), g->code, diag_code_name(g->code));
+    buf_json_string(&b, g->message, strlen(g->message));
+    buf_puts(&b, ", \"file\": ");
+    buf_json_string(&b, g->file, strlen(g->file));
+    buf_printf(&b,
+               ", \"line\": %u, \"column\": %u, \"end_line\": %u, \"end_column\": %u, \"offset\": %zu, "
+               "\"length\": %zu}",
+               g->line, g->column, g->end_line, g->end_column, g->offset, g->length);
+  }
+  buf_printf(&b, "%s], \"errors\": %zu}\n", d && d->count ? "\n" : "", d ? d->errors : 0);
+  return buf_take(&b);
+}
+
+RULECORE_API char *rulecore_diagnostics_render(const rulecore_diagnostics *d, rulecore_format format) {
+  switch (format) {
+  case RULECORE_FORMAT_TEXT: return render_text(d);
+  case RULECORE_FORMAT_JSON: return render_json(d);
+  default: return NULL;
+  }
+}

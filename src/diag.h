@@ -1,0 +1,48 @@
+/*
+ * diag.h: building the diagnostics list every stage reports into.
+ */
+#ifndef RULECORE_DIAG_H
+#define RULECORE_DIAG_H
+
+#include "internal.h"
+#include "mem.h"
+#include "source.h"
+
+typedef struct diag {
+  rulecore_severity severity;
+  int code;
+  const char *message; /* in the list's arena */
+  const char *file;    /* in the list's arena */
+  const char *line_text; /* the source line the diagnostic starts on */
+  uint32_t line, column, end_line, end_column;
+  size_t offset, length;
+} diag;
+
+struct rulecore_diagnostics {
+  diag *items;
+  size_t count, cap;
+  size_t errors;
+  size_t max_errors; /* errors beyond this are dropped with one note */
+  bool oom;          /* an allocation failed: the list may be incomplete */
+  arena strings;
+};
+
+/* A new empty list that keeps at most max_errors errors (0 = no limit). */
+INTERNAL rulecore_diagnostics *diag_new(size_t max_errors);
+
+/* Report a diagnostic about bytes [off, off+len) of src.  Returns false when
+ * the error limit was reached (the caller may stop looking for more) or
+ * memory ran out. */
+INTERNAL bool diag_add(rulecore_diagnostics *d, const source *src, rulecore_severity severity, int code,
+                       size_t off, size_t len, const char *fmt, ...) PRINTF_LIKE(7, 8);
+
+/* True once the error limit has been reached. */
+INTERNAL bool diag_full(const rulecore_diagnostics *d);
+
+/* Sort by position (stable), so stages may report out of order. */
+INTERNAL void diag_sort(rulecore_diagnostics *d);
+
+/* The stable name of a code ("syntax-error"), or "unknown". */
+INTERNAL const char *diag_code_name(int code);
+
+#endif

@@ -1,0 +1,706 @@
+/*
+ * syntax.c: parse with tree-sitter, report syntax errors, lower to the AST.
+ *
+ * The pipeline for one input:
+ *   1. limits: the size limit, then UTF-8 validity of the whole text (so
+ *      every later message may quote source text);
+ *   2. tree-sitter parses; every ERROR and MISSING node becomes a
+ *      diagnostic (several per input, up to the error limit);
+ *   3. only an error-free tree is lowered: node by node into ast_node,
+ *      decoding literals and checking what the grammar leaves open
+ *      (reserved words, struct type names), with a nesting-depth limit that
+ *      keeps this recursion, and every later one, off the end of the stack.
+ */
+#include "syntax.h"
+
+#include <pthread.h>
+#include <string.h>
+#include <tree_sitter/api.h>
+
+#include "literal.h"
+
+const TSLanguage *tree_sitter_rulecore(void);
+
+/* ORDER SYM: symbol names of the grammar this file looks at. */
+enum {
+  SYM_SOURCE_FILE,
+  SYM_CONDITIONAL,
+  SYM_BINARY,
+  SYM_UNARY,
+  SYM_SELECT,
+  SYM_INDEX,
+  SYM_CALL,
+  SYM_STRUCT,
+  SYM_FIELD_INIT,
+  SYM_LIST,
+  SYM_MAP,
+  SYM_MAP_ENTRY,
+  SYM_PAREN,
+  SYM_ABSOLUTE_IDENT,
+  SYM_IDENT,
+  SYM_INT,
+  SYM_UINT,
+  SYM_DOUBLE,
+  SYM_STRING,
+  SYM_BYTES,
+  SYM_TRUE,
+  SYM_FALSE,
+  SYM_NULL,
+  SYM_COMMENT,
+  SYM_COUNT
+};
+static const char *const sym_names[SYM_COUNT] = {
+    "source_file",      "conditional_expression", "binary_expression", "unary_expression",
+    "select_expression", "index_expression",      "call_expression",   "struct_expression",
+    "field_initializer", "list_expression",       "map_expression",    "map_entry",
+    "parenthesized_expression", "absolute_identifier", "identifier",   "int_literal",
+    "uint_literal",     "double_literal",         "string_literal",    "bytes_literal",
+    "true",             "false",                  "null",              "comment",
+};
+
+/* ORDER FLD */
+enum {
+  FLD_EXPRESSION,
+  FLD_CONDITION,
+  FLD_CONSEQUENCE,
+  FLD_ALTERNATIVE,
+  FLD_LEFT,
+  FLD_OPERATOR,
+  FLD_RIGHT,
+  FLD_OPERAND,
+  FLD_FIELD,
+  FLD_INDEX,
+  FLD_RECEIVER,
+  FLD_ABSOLUTE,
+  FLD_FUNCTION,
+  FLD_ARGUMENTS,
+  FLD_TYPE,
+  FLD_NAME,
+  FLD_VALUE,
+  FLD_ELEMENT,
+  FLD_ENTRY,
+  FLD_KEY,
+  FLD_COUNT
+};
+static const char *const field_names[FLD_COUNT] = {
+    "expression", "condition", "consequence", "alternative", "left",     "operator", "right",
+    "operand",    "field",     "index",       "receiver",    "absolute", "function", "arguments",
+    "type",       "name",      "value",       "element",     "entry",    "key",
+};
+
+static TSSymbol syms[SYM_COUNT];
+static TSFieldId fields[FLD_COUNT];
+static pthread_once_t ids_once = PTHREAD_ONCE_INIT;
+
+static void ids_init(void) {
+  const TSLanguage *lang = tree_sitter_rulecore();
+  for (int i = 0; i < SYM_COUNT; i++)
+    syms[i] = ts_language_symbol_for_name(lang, sym_names[i], (uint32_t)strlen(sym_names[i]), true);
+  for (int i = 0; i < FLD_COUNT; i++)
+    fields[i] = ts_language_field_id_for_name(lang, field_names[i], (uint32_t)strlen(field_names[i]));
+}
+
+/* Reserved words: CEL's keywords that are not literals or `in`.  They may
+ * not name a variable or global function, but may name fields and methods. */
+static const char *const reserved_words[] = {
+    "as",   "break",     "const",   "continue", "else", "for", "function", "if", "import",
+    "let",  "loop",      "package", "namespace", "return", "var", "void",  "while",
+};
+
+typedef struct lower_ctx {
+  const syn_limits *limits;
+  ast *t;
+  rulecore_diagnostics *d;
+  bool nomem;
+  bool too_deep; /* reported once */
+} lower_ctx;
+
+static ast_span span_of_bytes(const ast *t, uint32_t start, uint32_t end) {
+  ast_span s;
+  s.offset = start;
+  s.length = end - start;
+  src_position(&t->src, start, &s.line, &s.column);
+  src_position(&t->src, end, &s.end_line, &s.end_column);
+  return s;
+}
+
+static ast_span span_of(const ast *t, TSNode n) {
+  return span_of_bytes(t, ts_node_start_byte(n), ts_node_end_byte(n));
+}
+
+static const char *node_text(const ast *t, TSNode n, size_t *len) {
+  uint32_t s = ts_node_start_byte(n), e = ts_node_end_byte(n);
+  *len = e - s;
+  return t->text + s;
+}
+
+static void report(lower_ctx *c, int code, uint32_t off, uint32_t len, const char *fmt, const char *arg) {
+  diag_add(c->d, &c->t->src, RULECORE_SEVERITY_ERROR, code, off, len, fmt, arg);
+}
+
+/* ---- syntax errors from tree-sitter's tree ---- */
+
+/* Comments are extras; so are ERROR nodes, so "extra" is not "comment". */
+static bool is_comment(TSNode n) { return ts_node_symbol(n) == syms[SYM_COMMENT]; }
+
+/* The last leaf that ends at or before byte off, or a null node. */
+static TSNode leaf_before(TSNode root, uint32_t off) {
+  TSNode found = {0};
+  TSNode n = root;
+  for (;;) {
+    uint32_t count = ts_node_child_count(n);
+    TSNode next = {0};
+    bool have = false;
+    for (uint32_t i = count; i-- > 0;) {
+      TSNode ch = ts_node_child(n, i);
+      if (ts_node_start_byte(ch) < off && !is_comment(ch)) {
+        next = ch;
+        have = true;
+        break;
+      }
+    }
+    if (!have) return found;
+    if (ts_node_child_count(next) == 0) return ts_node_end_byte(next) <= off ? next : found;
+    n = next;
+  }
+}
+
+/* The offset of the first token at or after off: whitespace and comments
+ * skipped. */
+static uint32_t skip_blank(const ast *t, uint32_t off) {
+  const char *z = t->text;
+  uint32_t n = (uint32_t)t->src.len;
+  while (off < n) {
+    if (strchr(" \t\r\n\f\v", z[off])) {
+      off++;
+    } else if (z[off] == '/' && off + 1 < n && z[off + 1] == '/') {
+      while (off < n && z[off] != '\n') off++;
+    } else {
+      break;
+    }
+  }
+  return off;
+}
+/* What may follow a token, as the "expected ..." half of a message. */
+static const char *expectation_after(const ast *t, TSNode prev) {
+  if (ts_node_is_null(prev)) return "expected an expression";
+  size_t len;
+  const char *p = node_text(t, prev, &len);
+  if (ts_node_is_named(prev) || len == 0) return "expected an operator or the end of the expression";
+  if (len == 1 && strchr(")]}", p[0])) return "expected an operator or the end of the expression";
+  if (len == 1 && p[0] == '.') return "expected a field or method name";
+  return "expected an expression"; /* after an operator, '(', '[', '{', ',' or ':' */
+}
+
+/* Where in [start, end) a string starts that no string token covers: the
+ * opening quote (after any r/b prefix) of an unterminated string. */
+static bool find_unterminated_string(const ast *t, TSNode root, uint32_t start, uint32_t end, uint32_t *at) {
+  for (uint32_t i = start; i < end && i < t->src.len; i++) {
+    char q = t->text[i];
+    if (q != '"' && q != '\'') continue;
+    TSNode n = ts_node_descendant_for_byte_range(root, i, i + 1);
+    TSSymbol sym = ts_node_symbol(n);
+    if (sym == syms[SYM_STRING] || sym == syms[SYM_BYTES] || sym == syms[SYM_COMMENT]) {
+      i = ts_node_end_byte(n) - 1;
+      continue;
+    }
+    /* A triple quote with nothing after it lexes as the empty string then
+     * an unterminated one: back up to the triple quote, then over an r/b
+     * prefix that starts a token. */
+    if (i >= 2 && t->text[i - 1] == q && t->text[i - 2] == q) i -= 2;
+    uint32_t p = i;
+    while (p > 0 && i - p < 2 && t->text[p - 1] && strchr("rRbB", t->text[p - 1])) p--;
+    char before = p > 0 ? t->text[p - 1] : ' ';
+    bool ident_char = (before >= 'a' && before <= 'z') || (before >= 'A' && before <= 'Z') ||
+                      (before >= '0' && before <= '9') || before == '_';
+    *at = ident_char ? i : p;
+    return true;
+  }
+  return false;
+}
+
+/* Report one ERROR node.  tree-sitter's recovery often wraps a complete
+ * expression that was followed by a token that cannot follow it (`a b`
+ * gives ERROR(a) then b): the unexpected token is then the one after that
+ * expression, not the expression itself. */
+static void report_error_node(lower_ctx *c, TSNode root, TSNode err) {
+  ast *t = c->t;
+  uint32_t off = ts_node_start_byte(err), quote;
+  if (find_unterminated_string(t, root, off, ts_node_end_byte(err), &quote)) {
+    uint32_t e = quote;
+    while (e < t->src.len && t->text[e] != '\n') e++;
+    report(c, RULECORE_DIAG_UNTERMINATED_STRING, quote, e - quote, "unterminated string literal%s", "");
+    return;
+  }
+  for (uint32_t i = 0, n = ts_node_child_count(err); i < n; i++) {
+    TSNode ch = ts_node_child(err, i);
+    if (is_comment(ch)) continue;
+    if (ts_node_is_named(ch) && !ts_node_has_error(ch) && ts_node_symbol(ch) != (TSSymbol)-1)
+      off = ts_node_end_byte(ch);
+    break;
+  }
+  off = skip_blank(t, off);
+  const char *expected = expectation_after(t, leaf_before(root, off));
+  if (off >= t->src.len) {
+    report(c, RULECORE_DIAG_SYNTAX_ERROR, off, 0, "unexpected end of input; %s", expected);
+    return;
+  }
+  /* The token at off: a leaf of the tree, or else one character. */
+  TSNode tok = ts_node_descendant_for_byte_range(root, off, off + 1);
+  uint32_t end = off + 1;
+  const char *what = "";
+  if (!ts_node_is_null(tok) && ts_node_child_count(tok) == 0 && ts_node_start_byte(tok) == off &&
+      ts_node_end_byte(tok) > off) {
+    end = ts_node_end_byte(tok);
+    if (ts_node_is_named(tok) && ts_node_symbol(tok) != (TSSymbol)-1) what = ts_node_type(tok);
+  }
+  while (end < t->src.len && ((unsigned char)t->text[end] & 0xC0) == 0x80) end++;
+  /* Quote at most one line and 30 bytes of the token, on a character
+   * boundary. */
+  uint32_t qend = end;
+  for (uint32_t i = off; i < qend; i++)
+    if (t->text[i] == '\n') qend = i;
+  if (qend - off > 30) {
+    qend = off + 30;
+    while (qend > off && ((unsigned char)t->text[qend] & 0xC0) == 0x80) qend--;
+  }
+  char kind[32];
+  snprintf(kind, sizeof kind, "%s%s", what, *what ? " " : "");
+  for (char *p = kind; *p; p++)
+    if (*p == '_') *p = ' ';
+  char msg[160];
+  snprintf(msg, sizeof msg, "unexpected %s'%.*s'; %s", kind, (int)(qend - off), t->text + off, expected);
+  report(c, RULECORE_DIAG_SYNTAX_ERROR, off, end - off, "%s", msg);
+}
+
+static void report_missing_node(lower_ctx *c, TSNode root, TSNode n) {
+  uint32_t off = ts_node_start_byte(n);
+  const char *type = ts_node_type(n);
+  if (ts_node_is_named(n)) {
+    /* A missing identifier or literal stands for a whole operand, or a
+     * field name after a dot. */
+    report(c, RULECORE_DIAG_MISSING_TOKEN, off, 0, "%s", expectation_after(c->t, leaf_before(root, off)));
+  } else {
+    char msg[64];
+    snprintf(msg, sizeof msg, "expected '%s'", type);
+    report(c, RULECORE_DIAG_MISSING_TOKEN, off, 0, "%s", msg);
+  }
+}
+
+/* Walk the tree without recursion (it may be deeper than the depth limit)
+ * and report every ERROR and MISSING node, outermost first. */
+static void report_syntax_errors(lower_ctx *c, TSNode root) {
+  TSTreeCursor cur = ts_tree_cursor_new(root);
+  for (;;) {
+    TSNode n = ts_tree_cursor_current_node(&cur);
+    bool descend = false;
+    if (ts_node_is_missing(n)) {
+      report_missing_node(c, root, n);
+    } else if (ts_node_symbol(n) == (TSSymbol)-1 /* ts_builtin_sym_error */) {
+      report_error_node(c, root, n);
+    } else if (ts_node_has_error(n)) {
+      descend = true;
+    }
+    if (diag_full(c->d)) break;
+    if (descend && ts_tree_cursor_goto_first_child(&cur)) continue;
+    while (!ts_tree_cursor_goto_next_sibling(&cur)) {
+      if (!ts_tree_cursor_goto_parent(&cur)) goto done;
+    }
+  }
+done:
+  ts_tree_cursor_delete(&cur);
+}
+
+/* ---- lowering ---- */
+
+static ast_node *lower(lower_ctx *c, TSNode n, uint32_t depth);
+
+static ast_node *new_node(lower_ctx *c, ast_kind kind, TSNode n) {
+  ast_node *a = ast_new_node(c->t, kind, span_of(c->t, n));
+  if (!a) c->nomem = true;
+  return a;
+}
+
+static const char *intern_text(lower_ctx *c, TSNode n) {
+  size_t len;
+  const char *s = node_text(c->t, n, &len);
+  char *z = arena_strndup(&c->t->arena, s, len);
+  if (!z) c->nomem = true;
+  return z;
+}
+
+static bool is_reserved(const char *name) {
+  for (size_t i = 0; i < ARRAY_LEN(reserved_words); i++)
+    if (strcmp(name, reserved_words[i]) == 0) return true;
+  return false;
+}
+
+static void check_reserved(lower_ctx *c, TSNode ident, const char *name) {
+  if (name && is_reserved(name))
+    report(c, RULECORE_DIAG_RESERVED_IDENTIFIER, ts_node_start_byte(ident),
+           ts_node_end_byte(ident) - ts_node_start_byte(ident),
+           "'%s' is a reserved word and cannot name a variable or function", name);
+}
+
+static TSNode field(TSNode n, int f) { return ts_node_child_by_field_id(n, fields[f]); }
+
+/* The nodes of n's children under field f, lowered, into an array. */
+static ast_node **lower_field_list(lower_ctx *c, TSNode n, int f, uint32_t depth, uint32_t *count) {
+  uint32_t k = 0, total = ts_node_child_count(n);
+  TSTreeCursor cur = ts_tree_cursor_new(n);
+  if (ts_tree_cursor_goto_first_child(&cur)) {
+    do {
+      if (ts_tree_cursor_current_field_id(&cur) == fields[f]) k++;
+    } while (ts_tree_cursor_goto_next_sibling(&cur));
+  }
+  ts_tree_cursor_delete(&cur);
+  *count = k;
+  ast_node **v = k ? ast_new_nodes(c->t, k) : NULL;
+  if (k && !v) {
+    c->nomem = true;
+    return NULL;
+  }
+  k = 0;
+  for (uint32_t i = 0; i < total; i++) {
+    const char *fname = ts_node_field_name_for_child(n, i);
+    if (fname && strcmp(fname, field_names[f]) == 0) v[k++] = lower(c, ts_node_child(n, i), depth);
+  }
+  return v;
+}
+
+static ast_node *lower_number(lower_ctx *c, TSNode lit, TSNode whole, bool negative) {
+  size_t len;
+  const char *s = node_text(c->t, lit, &len);
+  lit_error err;
+  TSSymbol sym = ts_node_symbol(lit);
+  ast_node *a = NULL;
+  if (sym == syms[SYM_INT]) {
+    a = new_node(c, AST_INT, whole);
+    if (a && !lit_int(s, len, negative, &a->u.i, &err))
+      report(c, err.code, ts_node_start_byte(whole), ts_node_end_byte(whole) - ts_node_start_byte(whole), "%s",
+             err.message);
+  } else if (sym == syms[SYM_UINT]) {
+    a = new_node(c, AST_UINT, whole);
+    if (a && !lit_uint(s, len, &a->u.u, &err))
+      report(c, err.code, ts_node_start_byte(lit), (uint32_t)len, "%s", err.message);
+  } else {
+    a = new_node(c, AST_DOUBLE, whole);
+    if (a && !lit_double(s, len, &a->u.d, &err))
+      report(c, err.code, ts_node_start_byte(lit), (uint32_t)len, "%s", err.message);
+    if (a && negative) a->u.d = -a->u.d;
+  }
+  return a;
+}
+
+static ast_node *lower_string(lower_ctx *c, TSNode n) {
+  size_t len;
+  const char *s = node_text(c->t, n, &len);
+  buf b = {0};
+  bool bytes;
+  lit_error err;
+  bool ok = lit_string(s, len, &b, &bytes, &err);
+  if (!ok) report(c, err.code, ts_node_start_byte(n) + (uint32_t)err.offset, (uint32_t)err.len, "%s", err.message);
+  ast_node *a = new_node(c, bytes ? AST_BYTES : AST_STRING, n);
+  if (b.oom) c->nomem = true;
+  if (a && ok && !b.oom) {
+    char *z = arena_alloc(&c->t->arena, b.len + 1);
+    if (!z) {
+      c->nomem = true;
+    } else {
+      memcpy(z, b.data, b.len + 1);
+      a->u.text.data = z;
+      a->u.text.len = b.len;
+    }
+  }
+  if (a && !a->u.text.data) a->u.text.data = "";
+  buf_release(&b);
+  return a;
+}
+
+static ast_op op_of(lower_ctx *c, TSNode op, bool unary) {
+  size_t len;
+  const char *s = node_text(c->t, op, &len);
+  if (unary) return s[0] == '!' ? OP_NOT : OP_NEG;
+  static const ast_op binary_ops[] = {OP_OR, OP_AND, OP_LT, OP_LE, OP_GT, OP_GE, OP_EQ,
+                                      OP_NE, OP_IN,  OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MOD};
+  for (size_t i = 0; i < ARRAY_LEN(binary_ops); i++) {
+    const char *tok = ast_op_token(binary_ops[i]);
+    if (strlen(tok) == len && memcmp(tok, s, len) == 0) return binary_ops[i];
+  }
+  return OP_ADD; /* unreachable: the grammar has no other operator */
+}
+
+/* Flatten a struct's type (identifier, .identifier or a select chain of
+ * identifiers) into "a.b.C"; NULL (with a diagnostic) when it is not one. */
+static const char *type_name_of(lower_ctx *c, TSNode n) {
+  buf b = {0};
+  TSNode cur = n;
+  /* Collect the segments from the right. */
+  TSNode segs[64];
+  uint32_t nseg = 0;
+  bool absolute = false, ok = true;
+  while (ok) {
+    TSSymbol sym = ts_node_symbol(cur);
+    if (nseg == ARRAY_LEN(segs)) {
+      ok = false;
+    } else if (sym == syms[SYM_IDENT]) {
+      segs[nseg++] = cur;
+      break;
+    } else if (sym == syms[SYM_ABSOLUTE_IDENT]) {
+      segs[nseg++] = field(cur, FLD_NAME);
+      absolute = true;
+      break;
+    } else if (sym == syms[SYM_SELECT]) {
+      segs[nseg++] = field(cur, FLD_FIELD);
+      cur = field(cur, FLD_OPERAND);
+    } else {
+      ok = false;
+    }
+  }
+  if (!ok) {
+    report(c, RULECORE_DIAG_INVALID_TYPE_NAME, ts_node_start_byte(n), ts_node_end_byte(n) - ts_node_start_byte(n),
+           "a message type must be a name like 'a.b.Type'%s", "");
+    return NULL;
+  }
+  if (!absolute) check_reserved(c, segs[nseg - 1], intern_text(c, segs[nseg - 1]));
+  if (absolute) buf_putc(&b, '.');
+  for (uint32_t i = nseg; i-- > 0;) {
+    size_t len;
+    const char *s = node_text(c->t, segs[i], &len);
+    buf_append(&b, s, len);
+    if (i) buf_putc(&b, '.');
+  }
+  char *z = b.oom ? NULL : arena_strndup(&c->t->arena, b.data, b.len);
+  if (!z) c->nomem = true;
+  buf_release(&b);
+  return z;
+}
+
+static ast_node *lower_struct(lower_ctx *c, TSNode n, uint32_t depth) {
+  ast_node *a = new_node(c, AST_STRUCT, n);
+  if (!a) return NULL;
+  TSNode type = field(n, FLD_TYPE);
+  a->u.record.type_name = type_name_of(c, type);
+  if (!a->u.record.type_name) a->u.record.type_name = "?";
+  a->u.record.type_span = span_of(c->t, type);
+  uint32_t k = 0;
+  for (uint32_t i = 0, cnt = ts_node_child_count(n); i < cnt; i++)
+    if (ts_node_symbol(ts_node_child(n, i)) == syms[SYM_FIELD_INIT]) k++;
+  a->u.record.n = k;
+  if (k) {
+    a->u.record.fields = arena_alloc(&c->t->arena, k * sizeof(char *));
+    a->u.record.field_spans = arena_alloc(&c->t->arena, k * sizeof(ast_span));
+    a->u.record.values = ast_new_nodes(c->t, k);
+    if (!a->u.record.fields || !a->u.record.field_spans || !a->u.record.values) {
+      c->nomem = true;
+      a->u.record.n = 0;
+      return a;
+    }
+  }
+  k = 0;
+  for (uint32_t i = 0, cnt = ts_node_child_count(n); i < cnt; i++) {
+    TSNode f = ts_node_child(n, i);
+    if (ts_node_symbol(f) != syms[SYM_FIELD_INIT]) continue;
+    TSNode name = field(f, FLD_NAME);
+    a->u.record.fields[k] = intern_text(c, name);
+    a->u.record.field_spans[k] = span_of(c->t, name);
+    a->u.record.values[k] = lower(c, field(f, FLD_VALUE), depth);
+    k++;
+  }
+  return a;
+}
+
+static ast_node *lower(lower_ctx *c, TSNode n, uint32_t depth) {
+  if (c->nomem) return NULL;
+  if (depth > c->limits->max_depth) {
+    if (!c->too_deep) {
+      c->too_deep = true;
+      char msg[96];
+      snprintf(msg, sizeof msg, "expression is nested more than %u levels deep", c->limits->max_depth);
+      report(c, RULECORE_DIAG_NESTING_TOO_DEEP, ts_node_start_byte(n), 1, "%s", msg);
+    }
+    return NULL;
+  }
+  depth++;
+  TSSymbol sym = ts_node_symbol(n);
+  ast_node *a = NULL;
+  if (sym == syms[SYM_PAREN]) return lower(c, field(n, FLD_EXPRESSION), depth);
+  if (sym == syms[SYM_IDENT] || sym == syms[SYM_ABSOLUTE_IDENT]) {
+    bool absolute = sym == syms[SYM_ABSOLUTE_IDENT];
+    a = new_node(c, AST_IDENT, n);
+    if (!a) return NULL;
+    TSNode name = absolute ? field(n, FLD_NAME) : n;
+    a->u.ident.name = intern_text(c, name);
+    a->u.ident.absolute = absolute;
+    if (!absolute) check_reserved(c, name, a->u.ident.name);
+  } else if (sym == syms[SYM_INT] || sym == syms[SYM_UINT] || sym == syms[SYM_DOUBLE]) {
+    a = lower_number(c, n, n, false);
+  } else if (sym == syms[SYM_STRING] || sym == syms[SYM_BYTES]) {
+    a = lower_string(c, n);
+  } else if (sym == syms[SYM_TRUE] || sym == syms[SYM_FALSE]) {
+    a = new_node(c, AST_BOOL, n);
+    if (a) a->u.b = sym == syms[SYM_TRUE];
+  } else if (sym == syms[SYM_NULL]) {
+    a = new_node(c, AST_NULL, n);
+  } else if (sym == syms[SYM_UNARY]) {
+    TSNode opn = field(n, FLD_OPERATOR), operand = field(n, FLD_OPERAND);
+    ast_op op = op_of(c, opn, true);
+    TSSymbol osym = ts_node_symbol(operand);
+    /* CEL's grammar makes the sign part of int and double literals, so
+     * -9223372036854775808 is a literal, not a negated overflow. */
+    if (op == OP_NEG && (osym == syms[SYM_INT] || osym == syms[SYM_DOUBLE])) return lower_number(c, operand, n, true);
+    a = new_node(c, AST_UNARY, n);
+    if (!a) return NULL;
+    a->u.unary.op = op;
+    a->u.unary.op_span = span_of(c->t, opn);
+    a->u.unary.operand = lower(c, operand, depth);
+  } else if (sym == syms[SYM_BINARY]) {
+    TSNode opn = field(n, FLD_OPERATOR);
+    a = new_node(c, AST_BINARY, n);
+    if (!a) return NULL;
+    a->u.binary.op = op_of(c, opn, false);
+    a->u.binary.op_span = span_of(c->t, opn);
+    a->u.binary.left = lower(c, field(n, FLD_LEFT), depth);
+    a->u.binary.right = lower(c, field(n, FLD_RIGHT), depth);
+  } else if (sym == syms[SYM_CONDITIONAL]) {
+    a = new_node(c, AST_CONDITIONAL, n);
+    if (!a) return NULL;
+    a->u.cond.cond = lower(c, field(n, FLD_CONDITION), depth);
+    a->u.cond.then = lower(c, field(n, FLD_CONSEQUENCE), depth);
+    a->u.cond.otherwise = lower(c, field(n, FLD_ALTERNATIVE), depth);
+  } else if (sym == syms[SYM_SELECT]) {
+    a = new_node(c, AST_SELECT, n);
+    if (!a) return NULL;
+    TSNode f = field(n, FLD_FIELD);
+    a->u.select.field = intern_text(c, f);
+    a->u.select.field_span = span_of(c->t, f);
+    a->u.select.operand = lower(c, field(n, FLD_OPERAND), depth);
+  } else if (sym == syms[SYM_INDEX]) {
+    a = new_node(c, AST_INDEX, n);
+    if (!a) return NULL;
+    a->u.index.operand = lower(c, field(n, FLD_OPERAND), depth);
+    a->u.index.index = lower(c, field(n, FLD_INDEX), depth);
+  } else if (sym == syms[SYM_CALL]) {
+    a = new_node(c, AST_CALL, n);
+    if (!a) return NULL;
+    TSNode fn = field(n, FLD_FUNCTION), recv = field(n, FLD_RECEIVER);
+    a->u.call.function = intern_text(c, fn);
+    a->u.call.function_span = span_of(c->t, fn);
+    a->u.call.absolute = !ts_node_is_null(field(n, FLD_ABSOLUTE));
+    if (ts_node_is_null(recv)) {
+      if (!a->u.call.absolute) check_reserved(c, fn, a->u.call.function);
+    } else {
+      a->u.call.target = lower(c, recv, depth);
+    }
+    TSNode args = field(n, FLD_ARGUMENTS);
+    uint32_t k = ts_node_named_child_count(args), m = 0;
+    a->u.call.args = k ? ast_new_nodes(c->t, k) : NULL;
+    if (k && !a->u.call.args) {
+      c->nomem = true;
+      return a;
+    }
+    for (uint32_t i = 0; i < k; i++) {
+      TSNode arg = ts_node_named_child(args, i);
+      if (is_comment(arg)) continue;
+      a->u.call.args[m++] = lower(c, arg, depth);
+    }
+    a->u.call.nargs = m;
+  } else if (sym == syms[SYM_LIST]) {
+    a = new_node(c, AST_LIST, n);
+    if (!a) return NULL;
+    a->u.list.items = lower_field_list(c, n, FLD_ELEMENT, depth, &a->u.list.n);
+  } else if (sym == syms[SYM_MAP]) {
+    a = new_node(c, AST_MAP, n);
+    if (!a) return NULL;
+    uint32_t k = 0;
+    for (uint32_t i = 0, cnt = ts_node_child_count(n); i < cnt; i++)
+      if (ts_node_symbol(ts_node_child(n, i)) == syms[SYM_MAP_ENTRY]) k++;
+    a->u.map.n = k;
+    if (k) {
+      a->u.map.keys = ast_new_nodes(c->t, k);
+      a->u.map.values = ast_new_nodes(c->t, k);
+      if (!a->u.map.keys || !a->u.map.values) {
+        c->nomem = true;
+        a->u.map.n = 0;
+        return a;
+      }
+    }
+    k = 0;
+    for (uint32_t i = 0, cnt = ts_node_child_count(n); i < cnt; i++) {
+      TSNode e = ts_node_child(n, i);
+      if (ts_node_symbol(e) != syms[SYM_MAP_ENTRY]) continue;
+      a->u.map.keys[k] = lower(c, field(e, FLD_KEY), depth);
+      a->u.map.values[k] = lower(c, field(e, FLD_VALUE), depth);
+      k++;
+    }
+  } else if (sym == syms[SYM_STRUCT]) {
+    a = lower_struct(c, n, depth);
+  } else {
+    /* A node kind this file does not know: a grammar change without a
+     * matching change here.  Report it rather than guess. */
+    report(c, RULECORE_DIAG_SYNTAX_ERROR, ts_node_start_byte(n), ts_node_end_byte(n) - ts_node_start_byte(n),
+           "internal error: unhandled syntax node '%s'", ts_node_type(n));
+  }
+  return a;
+}
+
+/* ---- entry point ---- */
+
+static bool check_utf8(lower_ctx *c) {
+  const ast *t = c->t;
+  size_t off = 0;
+  bool ok = true;
+  while (off < t->src.len) {
+    size_t good = lit_utf8_valid_prefix(t->text + off, t->src.len - off);
+    off += good;
+    if (off >= t->src.len) break;
+    ok = false;
+    if (!diag_add(c->d, &t->src, RULECORE_SEVERITY_ERROR, RULECORE_DIAG_INVALID_UTF8, off, 1,
+                  "invalid UTF-8 byte 0x%02x", (unsigned char)t->text[off]))
+      break;
+    off++;
+    while (off < t->src.len && ((unsigned char)t->text[off] & 0xC0) == 0x80) off++;
+  }
+  return ok;
+}
+
+rulecore_status syn_parse(const syn_limits *limits, const char *text, size_t len, const char *file, ast *t,
+                          rulecore_diagnostics *d) {
+  pthread_once(&ids_once, ids_init);
+  lower_ctx c = {.limits = limits, .t = t, .d = d};
+  bool too_large = len > limits->max_source_bytes;
+  size_t kept = too_large ? limits->max_source_bytes : len;
+  t->file = mem_strndup(file ? file : "<input>", strlen(file ? file : "<input>"));
+  t->text = mem_strndup(text ? text : "", kept);
+  if (!t->file || !t->text || !src_init(&t->src, t->text, kept, t->file)) return RULECORE_ERR_NOMEM;
+  if (too_large) {
+    diag_add(d, &t->src, RULECORE_SEVERITY_ERROR, RULECORE_DIAG_SOURCE_TOO_LARGE, kept, 0,
+             "source is %zu bytes long; the limit is %zu bytes", len, limits->max_source_bytes);
+    return d->oom ? RULECORE_ERR_NOMEM : RULECORE_ERR_SOURCE;
+  }
+  if (!check_utf8(&c)) return d->oom ? RULECORE_ERR_NOMEM : RULECORE_ERR_SOURCE;
+
+  TSParser *parser = ts_parser_new();
+  ts_parser_set_language(parser, tree_sitter_rulecore());
+  TSTree *tree = ts_parser_parse_string(parser, NULL, t->text, (uint32_t)kept);
+  ts_parser_delete(parser);
+  if (!tree) return RULECORE_ERR_NOMEM;
+  TSNode root = ts_tree_root_node(tree);
+  if (ts_node_has_error(root)) {
+    report_syntax_errors(&c, root);
+  } else if (ts_node_symbol(root) != syms[SYM_SOURCE_FILE] || ts_node_is_null(field(root, FLD_EXPRESSION))) {
+    uint32_t off = 0;
+    while (off < kept && strchr(" \t\r\n", t->text[off])) off++;
+    report(&c, RULECORE_DIAG_SYNTAX_ERROR, off, 0, "unexpected end of input; %s", "expected an expression");
+  } else {
+    t->root = lower(&c, field(root, FLD_EXPRESSION), 0);
+  }
+  ts_tree_delete(tree);
+  if (c.nomem || d->oom) return RULECORE_ERR_NOMEM;
+  if (d->errors) {
+    t->root = NULL;
+    diag_sort(d);
+    return RULECORE_ERR_SOURCE;
+  }
+  return RULECORE_OK;
+}
