@@ -100,8 +100,13 @@ static void ids_init(void) {
     fields[i] = ts_language_field_id_for_name(lang, field_names[i], (uint32_t)strlen(field_names[i]));
 }
 
-/* Reserved words: CEL's keywords that are not literals or `in`.  They may
- * not name a variable or global function, but may name fields and methods. */
+/* CEL's language keywords can name nothing.  tree-sitter's keyword
+ * extraction lexes them as identifiers where a keyword cannot stand
+ * (`in + 1`, `a.null`), so the lowering rejects them by name. */
+static const char *const keywords[] = {"true", "false", "null", "in"};
+
+/* Reserved words may not name a variable or global function, but may name
+ * fields and methods (`a.if`, `a.while()`). */
 static const char *const reserved_words[] = {
     "as",   "break",     "const",   "continue", "else", "for", "function", "if", "import",
     "let",  "loop",      "package", "namespace", "return", "var", "void",  "while",
@@ -329,16 +334,22 @@ static const char *intern_text(lower_ctx *c, TSNode n) {
   return z;
 }
 
-static bool is_reserved(const char *name) {
-  for (size_t i = 0; i < ARRAY_LEN(reserved_words); i++)
-    if (strcmp(name, reserved_words[i]) == 0) return true;
+static bool in_list(const char *name, const char *const *list, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(name, list[i]) == 0) return true;
   return false;
 }
 
-static void check_reserved(lower_ctx *c, TSNode ident, const char *name) {
-  if (name && is_reserved(name))
-    report(c, RULECORE_DIAG_RESERVED_IDENTIFIER, ts_node_start_byte(ident),
-           ts_node_end_byte(ident) - ts_node_start_byte(ident),
+/* Report a name that CEL forbids where it stands.  as_variable: the name
+ * is a variable, a global function or a type's first segment, where the
+ * reserved words are forbidden too. */
+static void check_name(lower_ctx *c, TSNode ident, const char *name, bool as_variable) {
+  if (!name) return;
+  uint32_t off = ts_node_start_byte(ident), len = ts_node_end_byte(ident) - off;
+  if (in_list(name, keywords, ARRAY_LEN(keywords)))
+    report(c, RULECORE_DIAG_RESERVED_IDENTIFIER, off, len, "'%s' is a keyword and cannot be used as a name", name);
+  else if (as_variable && in_list(name, reserved_words, ARRAY_LEN(reserved_words)))
+    report(c, RULECORE_DIAG_RESERVED_IDENTIFIER, off, len,
            "'%s' is a reserved word and cannot name a variable or function", name);
 }
 
@@ -462,11 +473,16 @@ static const char *type_name_of(lower_ctx *c, TSNode n) {
            "a message type must be a name like 'a.b.Type'%s", "");
     return NULL;
   }
-  if (!absolute) check_reserved(c, segs[nseg - 1], intern_text(c, segs[nseg - 1]));
   if (absolute) buf_putc(&b, '.');
   for (uint32_t i = nseg; i-- > 0;) {
     size_t len;
     const char *s = node_text(c->t, segs[i], &len);
+    char word[16];
+    if (len < sizeof word) {
+      memcpy(word, s, len);
+      word[len] = '\0';
+      check_name(c, segs[i], word, i == nseg - 1);
+    }
     buf_append(&b, s, len);
     if (i) buf_putc(&b, '.');
   }
@@ -503,6 +519,7 @@ static ast_node *lower_struct(lower_ctx *c, TSNode n, uint32_t depth) {
     if (ts_node_symbol(f) != syms[SYM_FIELD_INIT]) continue;
     TSNode name = field(f, FLD_NAME);
     a->u.record.fields[k] = intern_text(c, name);
+    check_name(c, name, a->u.record.fields[k], false);
     a->u.record.field_spans[k] = span_of(c->t, name);
     a->u.record.values[k] = lower(c, field(f, FLD_VALUE), depth);
     k++;
@@ -532,7 +549,7 @@ static ast_node *lower(lower_ctx *c, TSNode n, uint32_t depth) {
     TSNode name = absolute ? field(n, FLD_NAME) : n;
     a->u.ident.name = intern_text(c, name);
     a->u.ident.absolute = absolute;
-    if (!absolute) check_reserved(c, name, a->u.ident.name);
+    check_name(c, name, a->u.ident.name, true);
   } else if (sym == syms[SYM_INT] || sym == syms[SYM_UINT] || sym == syms[SYM_DOUBLE]) {
     a = lower_number(c, n, n, false);
   } else if (sym == syms[SYM_STRING] || sym == syms[SYM_BYTES]) {
@@ -573,6 +590,7 @@ static ast_node *lower(lower_ctx *c, TSNode n, uint32_t depth) {
     if (!a) return NULL;
     TSNode f = field(n, FLD_FIELD);
     a->u.select.field = intern_text(c, f);
+    check_name(c, f, a->u.select.field, false);
     a->u.select.field_span = span_of(c->t, f);
     a->u.select.operand = lower(c, field(n, FLD_OPERAND), depth);
   } else if (sym == syms[SYM_INDEX]) {
@@ -587,11 +605,8 @@ static ast_node *lower(lower_ctx *c, TSNode n, uint32_t depth) {
     a->u.call.function = intern_text(c, fn);
     a->u.call.function_span = span_of(c->t, fn);
     a->u.call.absolute = !ts_node_is_null(field(n, FLD_ABSOLUTE));
-    if (ts_node_is_null(recv)) {
-      if (!a->u.call.absolute) check_reserved(c, fn, a->u.call.function);
-    } else {
-      a->u.call.target = lower(c, recv, depth);
-    }
+    check_name(c, fn, a->u.call.function, ts_node_is_null(recv));
+    if (!ts_node_is_null(recv)) a->u.call.target = lower(c, recv, depth);
     TSNode args = field(n, FLD_ARGUMENTS);
     uint32_t k = ts_node_named_child_count(args), m = 0;
     a->u.call.args = k ? ast_new_nodes(c->t, k) : NULL;

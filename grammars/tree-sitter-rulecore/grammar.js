@@ -137,7 +137,8 @@ module.exports = grammar({
       field('arguments', $.argument_list),
     )),
 
-    argument_list: $ => seq('(', commaSep($._expression), ')'),
+    // CEL allows a trailing comma in list, map and struct literals only.
+    argument_list: $ => seq('(', optional(seq($._expression, repeat(seq(',', $._expression)))), ')'),
 
     // Type{field: value}: the type is an identifier or a dotted name; the
     // lowering pass checks that the operand really is one.
