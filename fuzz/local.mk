@@ -3,6 +3,7 @@
 if ENABLE_FUZZER
 noinst_PROGRAMS += fuzz/fuzz_parse
 fuzz_fuzz_parse_SOURCES = %reldir%/fuzz_parse.c
+fuzz_fuzz_parse_CPPFLAGS = $(AM_CPPFLAGS)
 fuzz_fuzz_parse_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 fuzz_fuzz_parse_LDFLAGS = -fsanitize=fuzzer,address,undefined
 fuzz_fuzz_parse_LDADD = librulecore_core.la

@@ -292,6 +292,17 @@ static void report_missing_node(lower_ctx *c, TSNode root, TSNode n) {
   }
 }
 
+/* Does an ERROR node hold a more precise error inside it?  tree-sitter
+ * wraps what it could not fit into an outer ERROR; an inner ERROR or
+ * MISSING node marks the token that really went wrong, so report that. */
+static bool has_inner_error(TSNode err) {
+  for (uint32_t i = 0, n = ts_node_child_count(err); i < n; i++) {
+    TSNode ch = ts_node_child(err, i);
+    if (ts_node_has_error(ch) || ts_node_is_missing(ch) || ts_node_symbol(ch) == (TSSymbol)-1) return true;
+  }
+  return false;
+}
+
 /* Walk the tree without recursion (it may be deeper than the depth limit)
  * and report every ERROR and MISSING node, outermost first. */
 static void report_syntax_errors(lower_ctx *c, TSNode root) {
@@ -301,9 +312,9 @@ static void report_syntax_errors(lower_ctx *c, TSNode root) {
     bool descend = false;
     if (ts_node_is_missing(n)) {
       report_missing_node(c, root, n);
-    } else if (ts_node_symbol(n) == (TSSymbol)-1 /* ts_builtin_sym_error */) {
+    } else if (ts_node_symbol(n) == (TSSymbol)-1 /* ts_builtin_sym_error */ && !has_inner_error(n)) {
       report_error_node(c, root, n);
-    } else if (ts_node_has_error(n)) {
+    } else if (ts_node_has_error(n) || ts_node_symbol(n) == (TSSymbol)-1) {
       descend = true;
     }
     if (diag_full(c->d)) break;
@@ -355,27 +366,32 @@ static void check_name(lower_ctx *c, TSNode ident, const char *name, bool as_var
 
 static TSNode field(TSNode n, int f) { return ts_node_child_by_field_id(n, fields[f]); }
 
-/* The nodes of n's children under field f, lowered, into an array. */
+/* The nodes of n's children under field f, lowered, into an array.  (A
+ * cursor, not ts_node_field_name_for_child, which tree-sitter 0.20.7
+ * answers wrongly for repeated fields.) */
 static ast_node **lower_field_list(lower_ctx *c, TSNode n, int f, uint32_t depth, uint32_t *count) {
-  uint32_t k = 0, total = ts_node_child_count(n);
+  uint32_t k = 0;
   TSTreeCursor cur = ts_tree_cursor_new(n);
   if (ts_tree_cursor_goto_first_child(&cur)) {
     do {
       if (ts_tree_cursor_current_field_id(&cur) == fields[f]) k++;
     } while (ts_tree_cursor_goto_next_sibling(&cur));
   }
-  ts_tree_cursor_delete(&cur);
   *count = k;
   ast_node **v = k ? ast_new_nodes(c->t, k) : NULL;
   if (k && !v) {
     c->nomem = true;
-    return NULL;
+    *count = 0;
+  } else if (k) {
+    k = 0;
+    ts_tree_cursor_reset(&cur, n);
+    ts_tree_cursor_goto_first_child(&cur);
+    do {
+      if (ts_tree_cursor_current_field_id(&cur) == fields[f])
+        v[k++] = lower(c, ts_tree_cursor_current_node(&cur), depth);
+    } while (ts_tree_cursor_goto_next_sibling(&cur));
   }
-  k = 0;
-  for (uint32_t i = 0; i < total; i++) {
-    const char *fname = ts_node_field_name_for_child(n, i);
-    if (fname && strcmp(fname, field_names[f]) == 0) v[k++] = lower(c, ts_node_child(n, i), depth);
-  }
+  ts_tree_cursor_delete(&cur);
   return v;
 }
 
