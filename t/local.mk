@@ -12,4 +12,4 @@ EXTRA_DIST += t/golden.sh t/golden
 
 # The grammar's corpus and highlight tests, and parser.c freshness.
 TESTS += t/grammar.sh
-EXTRA_DIST += t/grammar.sh
+EXTRA_DIST += t/grammar.sh t/consumer.c
