@@ -15,7 +15,7 @@
 #define DEFAULT_SOURCE_BYTES (1u << 20)
 #define DEFAULT_NESTING_DEPTH 250u
 #define DEFAULT_ERRORS 20u
-#define MAX_NESTING_DEPTH 10000u
+#define MAX_NESTING_DEPTH 1000u
 #define MAX_SOURCE_BYTES (1u << 30)
 
 struct rulecore_env {

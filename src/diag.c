@@ -47,9 +47,7 @@ rulecore_diagnostics *diag_new(size_t max_errors) {
   return d;
 }
 
-bool diag_full(const rulecore_diagnostics *d) {
-  return d->oom || (d->max_errors && d->errors >= d->max_errors);
-}
+bool diag_full(const rulecore_diagnostics *d) { return d->oom || d->truncated; }
 
 static diag *diag_push(rulecore_diagnostics *d) {
   if (d->count == d->cap) {
@@ -71,7 +69,16 @@ bool diag_add(rulecore_diagnostics *d, const source *src, rulecore_severity seve
               size_t len, const char *fmt, ...) {
   if (d->oom) return false;
   bool is_error = severity == RULECORE_SEVERITY_ERROR;
-  if (is_error && d->max_errors && d->errors >= d->max_errors) return false;
+  if (is_error && d->max_errors && d->errors >= d->max_errors) {
+    /* Dropped: say so once, where the first dropped error was (the note
+     * sorts after everything that was kept). */
+    if (!d->truncated) {
+      d->truncated = true;
+      diag_add(d, src, RULECORE_SEVERITY_NOTE, RULECORE_DIAG_TOO_MANY_ERRORS, off, len,
+               "too many errors; stopping here (raise RULECORE_LIMIT_ERRORS to see more)");
+    }
+    return false;
+  }
   diag *g = diag_push(d);
   if (!g) return false;
   va_list ap;
@@ -105,22 +112,13 @@ bool diag_add(rulecore_diagnostics *d, const source *src, rulecore_severity seve
     return false;
   }
   if (is_error) d->errors++;
-  if (is_error && d->max_errors && d->errors == d->max_errors) {
-    /* Say once that the rest was dropped, at the position of the last one. */
-    diag *note = diag_push(d);
-    if (note) {
-      *note = d->items[d->count - 2];
-      note->severity = RULECORE_SEVERITY_NOTE;
-      note->code = RULECORE_DIAG_TOO_MANY_ERRORS;
-      note->message = "too many errors; stopping here (raise RULECORE_LIMIT_ERRORS to see more)";
-    }
-    return false;
-  }
   return true;
 }
 
 static int diag_cmp(const void *a, const void *b) {
   const diag *x = a, *y = b;
+  bool xl = x->code == RULECORE_DIAG_TOO_MANY_ERRORS, yl = y->code == RULECORE_DIAG_TOO_MANY_ERRORS;
+  if (xl != yl) return xl ? 1 : -1;
   if (x->offset != y->offset) return x->offset < y->offset ? -1 : 1;
   return 0;
 }
@@ -218,7 +216,12 @@ static void render_caret(buf *b, const diag *g) {
   }
   buf_putc(b, '^');
   /* The span on this line, in code points. */
-  uint32_t last = g->end_line == g->line ? g->end_column : col + (uint32_t)strlen(p);
+  uint32_t last = g->end_column;
+  if (g->end_line != g->line) { /* to the end of this line */
+    last = col;
+    for (const char *q = p; *q; q++)
+      if ((*q & 0xC0) != 0x80) last++;
+  }
   for (uint32_t c = col + 1; c < last; c++) buf_putc(b, '~');
   buf_putc(b, '\n');
 }

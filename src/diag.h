@@ -24,6 +24,7 @@ struct rulecore_diagnostics {
   size_t errors;
   size_t max_errors; /* errors beyond this are dropped with one note */
   bool oom;          /* an allocation failed: the list may be incomplete */
+  bool truncated;    /* an error was dropped (and the note says so) */
   arena strings;
 };
 
@@ -31,15 +32,16 @@ struct rulecore_diagnostics {
 INTERNAL rulecore_diagnostics *diag_new(size_t max_errors);
 
 /* Report a diagnostic about bytes [off, off+len) of src.  Returns false when
- * the error limit was reached (the caller may stop looking for more) or
- * memory ran out. */
+ * it was dropped: an error past the error limit (the first one dropped adds
+ * a too-many-errors note) or out of memory. */
 INTERNAL bool diag_add(rulecore_diagnostics *d, const source *src, rulecore_severity severity, int code,
                        size_t off, size_t len, const char *fmt, ...) PRINTF_LIKE(7, 8);
 
-/* True once the error limit has been reached. */
+/* True once an error was dropped or memory ran out: stop looking. */
 INTERNAL bool diag_full(const rulecore_diagnostics *d);
 
-/* Sort by position (stable), so stages may report out of order. */
+/* Sort by position (stable), so stages may report out of order; the
+ * too-many-errors note stays last. */
 INTERNAL void diag_sort(rulecore_diagnostics *d);
 
 /* The stable name of a code ("syntax-error"), or "unknown". */

@@ -20,7 +20,9 @@
 #if defined(__GNUC__)
 #define INTERNAL __attribute__((visibility("hidden")))
 #define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
+#define NOINLINE __attribute__((noinline))
 #else
+#define NOINLINE
 #define INTERNAL
 #define PRINTF_LIKE(f, a)
 #endif

@@ -75,7 +75,7 @@ bool lit_double(const char *s, size_t n, double *out, lit_error *err) {
   char *z = tmp;
   if (n >= sizeof tmp) {
     heap = mem_strndup(s, n);
-    if (!heap) return fail(err, RULECORE_DIAG_INVALID_NUMBER, 0, n, "out of memory");
+    if (!heap) return fail(err, 0, 0, n, "out of memory");
     z = heap;
   } else {
     memcpy(tmp, s, n);

@@ -12,7 +12,7 @@
 #include "mem.h"
 
 typedef struct lit_error {
-  int code;            /* a RULECORE_DIAG_* code */
+  int code;            /* a RULECORE_DIAG_* code, or 0: out of memory */
   size_t offset, len;  /* the offending bytes, relative to the token */
   char message[96];
 } lit_error;

@@ -176,7 +176,7 @@ static uint32_t skip_blank(const ast *t, uint32_t off) {
   const char *z = t->text;
   uint32_t n = (uint32_t)t->src.len;
   while (off < n) {
-    if (strchr(" \t\r\n\f\v", z[off])) {
+    if (z[off] && strchr(" \t\r\n\f\v", z[off])) {
       off++;
     } else if (z[off] == '/' && off + 1 < n && z[off + 1] == '/') {
       while (off < n && z[off] != '\n') off++;
@@ -192,7 +192,7 @@ static const char *expectation_after(const ast *t, TSNode prev) {
   size_t len;
   const char *p = node_text(t, prev, &len);
   if (ts_node_is_named(prev) || len == 0) return "expected an operator or the end of the expression";
-  if (len == 1 && strchr(")]}", p[0])) return "expected an operator or the end of the expression";
+  if (len == 1 && p[0] && strchr(")]}", p[0])) return "expected an operator or the end of the expression";
   if (len == 1 && p[0] == '.') return "expected a field or method name";
   return "expected an expression"; /* after an operator, '(', '[', '{', ',' or ':' */
 }
@@ -224,32 +224,76 @@ static bool find_unterminated_string(const ast *t, TSNode root, uint32_t start, 
   return false;
 }
 
-/* Report one ERROR node.  tree-sitter's recovery often wraps a complete
- * expression that was followed by a token that cannot follow it (`a b`
- * gives ERROR(a) then b): the unexpected token is then the one after that
- * expression, not the expression itself. */
+/* Scan an ERROR node's direct tokens for brackets.  Returns the offset of
+ * a closer (')', ']', '}') that matches no opener inside the node, or
+ * UINT32_MAX; *unclosed receives the closer the node still waits for
+ * ("expected ')'") or NULL. */
+static uint32_t scan_brackets(const ast *t, TSNode err, const char **unclosed) {
+  static const char openers[] = "([{?", closers[] = ")]}:";
+  char open[32];
+  uint32_t n = 0, lost = 0; /* lost: openers beyond the small stack */
+  *unclosed = NULL;
+  for (uint32_t i = 0, cnt = ts_node_child_count(err); i < cnt; i++) {
+    TSNode ch = ts_node_child(err, i);
+    uint32_t off = ts_node_start_byte(ch);
+    if (ts_node_is_named(ch) || ts_node_end_byte(ch) - off != 1 || !t->text[off]) continue;
+    const char *o = strchr(openers, t->text[off]), *cl = strchr(closers, t->text[off]);
+    if (o) {
+      if (n < sizeof open)
+        open[n++] = *o;
+      else
+        lost++;
+    } else if (cl && lost) {
+      lost--;
+    } else if (cl && n && open[n - 1] == openers[cl - closers]) {
+      n--;
+    } else if (cl && *cl != ':') {
+      return off;
+    }
+  }
+  if (n) {
+    static const char *const expect[] = {"expected ')'", "expected ']'", "expected '}'", "expected ':'"};
+    *unclosed = expect[strchr(openers, open[n - 1]) - openers];
+  }
+  return UINT32_MAX;
+}
+
+/* Report one ERROR node that holds no more precise error, at the token
+ * that went wrong:
+ *   - a closer that closes nothing inside the node (`a + )`);
+ *   - the first token, when the node holds only tokens the parser skipped
+ *     (`1 + * 2` gives ERROR('*'));
+ *   - the end of input, when the node runs to it (`[1,`, `a ? b`), with
+ *     the closer it waits for;
+ *   - otherwise the token after the node, which wraps what the parser
+ *     could not continue (`a b` gives ERROR(a) then b). */
 static void report_error_node(lower_ctx *c, TSNode root, TSNode err) {
   ast *t = c->t;
-  uint32_t off = ts_node_start_byte(err), quote;
-  if (find_unterminated_string(t, root, off, ts_node_end_byte(err), &quote)) {
+  uint32_t start = ts_node_start_byte(err), err_end = ts_node_end_byte(err), quote;
+  if (find_unterminated_string(t, root, start, err_end, &quote)) {
     uint32_t e = quote;
     while (e < t->src.len && t->text[e] != '\n') e++;
     report(c, RULECORE_DIAG_UNTERMINATED_STRING, quote, e - quote, "unterminated string literal%s", "");
     return;
   }
-  for (uint32_t i = 0, n = ts_node_child_count(err); i < n; i++) {
-    TSNode ch = ts_node_child(err, i);
-    if (is_comment(ch)) continue;
-    if (ts_node_is_named(ch) && !ts_node_has_error(ch) && ts_node_symbol(ch) != (TSSymbol)-1)
-      off = ts_node_end_byte(ch);
-    break;
+  const char *unclosed;
+  uint32_t off = scan_brackets(t, err, &unclosed);
+  if (off == UINT32_MAX && unclosed && skip_blank(t, err_end) >= t->src.len) {
+    off = (uint32_t)t->src.len;
+  } else if (off == UINT32_MAX) {
+    bool only_tokens = true;
+    for (uint32_t i = 0, cnt = ts_node_child_count(err); i < cnt; i++) {
+      TSNode ch = ts_node_child(err, i);
+      if (ts_node_is_named(ch) && !is_comment(ch)) only_tokens = false;
+    }
+    off = skip_blank(t, only_tokens ? start : err_end);
   }
-  off = skip_blank(t, off);
-  const char *expected = expectation_after(t, leaf_before(root, off));
   if (off >= t->src.len) {
-    report(c, RULECORE_DIAG_SYNTAX_ERROR, off, 0, "unexpected end of input; %s", expected);
+    report(c, RULECORE_DIAG_SYNTAX_ERROR, off, 0, "unexpected end of input; %s",
+           unclosed ? unclosed : expectation_after(t, leaf_before(root, off)));
     return;
   }
+  const char *expected = expectation_after(t, leaf_before(root, off));
   /* The token at off: a leaf of the tree, or else one character. */
   TSNode tok = ts_node_descendant_for_byte_range(root, off, off + 1);
   uint32_t end = off + 1;
@@ -369,7 +413,7 @@ static TSNode field(TSNode n, int f) { return ts_node_child_by_field_id(n, field
 /* The nodes of n's children under field f, lowered, into an array.  (A
  * cursor, not ts_node_field_name_for_child, which tree-sitter 0.20.7
  * answers wrongly for repeated fields.) */
-static ast_node **lower_field_list(lower_ctx *c, TSNode n, int f, uint32_t depth, uint32_t *count) {
+static NOINLINE ast_node **lower_field_list(lower_ctx *c, TSNode n, int f, uint32_t depth, uint32_t *count) {
   uint32_t k = 0;
   TSTreeCursor cur = ts_tree_cursor_new(n);
   if (ts_tree_cursor_goto_first_child(&cur)) {
@@ -395,7 +439,7 @@ static ast_node **lower_field_list(lower_ctx *c, TSNode n, int f, uint32_t depth
   return v;
 }
 
-static ast_node *lower_number(lower_ctx *c, TSNode lit, TSNode whole, bool negative) {
+static NOINLINE ast_node *lower_number(lower_ctx *c, TSNode lit, TSNode whole, bool negative) {
   size_t len;
   const char *s = node_text(c->t, lit, &len);
   lit_error err;
@@ -412,14 +456,18 @@ static ast_node *lower_number(lower_ctx *c, TSNode lit, TSNode whole, bool negat
       report(c, err.code, ts_node_start_byte(lit), (uint32_t)len, "%s", err.message);
   } else {
     a = new_node(c, AST_DOUBLE, whole);
-    if (a && !lit_double(s, len, &a->u.d, &err))
-      report(c, err.code, ts_node_start_byte(lit), (uint32_t)len, "%s", err.message);
+    if (a && !lit_double(s, len, &a->u.d, &err)) {
+      if (err.code == 0)
+        c->nomem = true;
+      else
+        report(c, err.code, ts_node_start_byte(lit), (uint32_t)len, "%s", err.message);
+    }
     if (a && negative) a->u.d = -a->u.d;
   }
   return a;
 }
 
-static ast_node *lower_string(lower_ctx *c, TSNode n) {
+static NOINLINE ast_node *lower_string(lower_ctx *c, TSNode n) {
   size_t len;
   const char *s = node_text(c->t, n, &len);
   buf b = {0};
@@ -458,57 +506,65 @@ static ast_op op_of(lower_ctx *c, TSNode op, bool unary) {
 }
 
 /* Flatten a struct's type (identifier, .identifier or a select chain of
- * identifiers) into "a.b.C"; NULL (with a diagnostic) when it is not one. */
-static const char *type_name_of(lower_ctx *c, TSNode n) {
-  buf b = {0};
+ * identifiers) into "a.b.C"; NULL (with a diagnostic) when it is not one.
+ * Kept out of line: lower() recurses, and its frame must stay small. */
+static NOINLINE const char *type_name_of(lower_ctx *c, TSNode n) {
+  /* First pass: check the shape and measure; the chain is walked from its
+   * last segment, so the second pass fills the name from the right. */
+  size_t total = 0;
+  bool absolute = false;
   TSNode cur = n;
-  /* Collect the segments from the right. */
-  TSNode segs[64];
-  uint32_t nseg = 0;
-  bool absolute = false, ok = true;
-  while (ok) {
+  for (;;) {
     TSSymbol sym = ts_node_symbol(cur);
-    if (nseg == ARRAY_LEN(segs)) {
-      ok = false;
-    } else if (sym == syms[SYM_IDENT]) {
-      segs[nseg++] = cur;
+    if (sym == syms[SYM_IDENT]) {
+      total += ts_node_end_byte(cur) - ts_node_start_byte(cur);
       break;
-    } else if (sym == syms[SYM_ABSOLUTE_IDENT]) {
-      segs[nseg++] = field(cur, FLD_NAME);
+    }
+    if (sym == syms[SYM_ABSOLUTE_IDENT]) {
+      total += ts_node_end_byte(cur) - ts_node_start_byte(cur); /* includes the '.' */
       absolute = true;
       break;
-    } else if (sym == syms[SYM_SELECT]) {
-      segs[nseg++] = field(cur, FLD_FIELD);
-      cur = field(cur, FLD_OPERAND);
-    } else {
-      ok = false;
     }
+    if (sym != syms[SYM_SELECT]) {
+      report(c, RULECORE_DIAG_INVALID_TYPE_NAME, ts_node_start_byte(n), ts_node_end_byte(n) - ts_node_start_byte(n),
+             "a message type must be a name like 'a.b.Type'%s", "");
+      return NULL;
+    }
+    TSNode f = field(cur, FLD_FIELD);
+    total += ts_node_end_byte(f) - ts_node_start_byte(f) + 1;
+    cur = field(cur, FLD_OPERAND);
   }
-  if (!ok) {
-    report(c, RULECORE_DIAG_INVALID_TYPE_NAME, ts_node_start_byte(n), ts_node_end_byte(n) - ts_node_start_byte(n),
-           "a message type must be a name like 'a.b.Type'%s", "");
+  char *name = arena_alloc(&c->t->arena, total + 1);
+  if (!name) {
+    c->nomem = true;
     return NULL;
   }
-  if (absolute) buf_putc(&b, '.');
-  for (uint32_t i = nseg; i-- > 0;) {
+  size_t at = total;
+  cur = n;
+  for (;;) {
+    TSSymbol sym = ts_node_symbol(cur);
+    bool last = sym != syms[SYM_SELECT];
+    TSNode seg = sym == syms[SYM_SELECT] ? field(cur, FLD_FIELD) : sym == syms[SYM_ABSOLUTE_IDENT] ? field(cur, FLD_NAME) : cur;
     size_t len;
-    const char *s = node_text(c->t, segs[i], &len);
+    const char *text = node_text(c->t, seg, &len);
+    at -= len;
+    memcpy(name + at, text, len);
+    /* Keywords are never names; reserved words only not as the first. */
     char word[16];
     if (len < sizeof word) {
-      memcpy(word, s, len);
+      memcpy(word, text, len);
       word[len] = '\0';
-      check_name(c, segs[i], word, i == nseg - 1);
+      check_name(c, seg, word, last && !absolute);
     }
-    buf_append(&b, s, len);
-    if (i) buf_putc(&b, '.');
+    if (last) break;
+    name[--at] = '.';
+    cur = field(cur, FLD_OPERAND);
   }
-  char *z = b.oom ? NULL : arena_strndup(&c->t->arena, b.data, b.len);
-  if (!z) c->nomem = true;
-  buf_release(&b);
-  return z;
+  if (absolute) name[--at] = '.';
+  return name;
 }
 
-static ast_node *lower_struct(lower_ctx *c, TSNode n, uint32_t depth) {
+static NOINLINE ast_node *lower_struct(lower_ctx *c, TSNode n, uint32_t depth) {
   ast_node *a = new_node(c, AST_STRUCT, n);
   if (!a) return NULL;
   TSNode type = field(n, FLD_TYPE);
@@ -543,139 +599,331 @@ static ast_node *lower_struct(lower_ctx *c, TSNode n, uint32_t depth) {
   return a;
 }
 
-static ast_node *lower(lower_ctx *c, TSNode n, uint32_t depth) {
-  if (c->nomem) return NULL;
-  if (depth > c->limits->max_depth) {
-    if (!c->too_deep) {
-      c->too_deep = true;
-      char msg[96];
-      snprintf(msg, sizeof msg, "expression is nested more than %u levels deep", c->limits->max_depth);
-      report(c, RULECORE_DIAG_NESTING_TOO_DEEP, ts_node_start_byte(n), 1, "%s", msg);
-    }
-    return NULL;
-  }
-  depth++;
+/* Report, once per input, that the nesting limit was passed at off. */
+static NOINLINE void report_too_deep(lower_ctx *c, uint32_t off) {
+  if (c->too_deep) return;
+  c->too_deep = true;
+  char msg[96];
+  snprintf(msg, sizeof msg, "expression is nested more than %u levels deep", c->limits->max_depth);
+  report(c, RULECORE_DIAG_NESTING_TOO_DEEP, off, 1, "%s", msg);
+}
+
+/* One function per node kind, each out of line so that the recursion
+ * through lower() costs only lower()'s small frame plus the one helper on
+ * the path.  Each takes the node and the depth of its children. */
+
+static NOINLINE ast_node *lower_ident(lower_ctx *c, TSNode n, uint32_t depth) {
+  (void)depth;
+  bool absolute = ts_node_symbol(n) == syms[SYM_ABSOLUTE_IDENT];
+  ast_node *a = new_node(c, AST_IDENT, n);
+  if (!a) return NULL;
+  TSNode name = absolute ? field(n, FLD_NAME) : n;
+  a->u.ident.name = intern_text(c, name);
+  a->u.ident.absolute = absolute;
+  check_name(c, name, a->u.ident.name, true);
+  return a;
+}
+
+static NOINLINE ast_node *lower_constant(lower_ctx *c, TSNode n, uint32_t depth) {
+  (void)depth;
   TSSymbol sym = ts_node_symbol(n);
-  ast_node *a = NULL;
-  if (sym == syms[SYM_PAREN]) return lower(c, field(n, FLD_EXPRESSION), depth);
-  if (sym == syms[SYM_IDENT] || sym == syms[SYM_ABSOLUTE_IDENT]) {
-    bool absolute = sym == syms[SYM_ABSOLUTE_IDENT];
-    a = new_node(c, AST_IDENT, n);
-    if (!a) return NULL;
-    TSNode name = absolute ? field(n, FLD_NAME) : n;
-    a->u.ident.name = intern_text(c, name);
-    a->u.ident.absolute = absolute;
-    check_name(c, name, a->u.ident.name, true);
-  } else if (sym == syms[SYM_INT] || sym == syms[SYM_UINT] || sym == syms[SYM_DOUBLE]) {
-    a = lower_number(c, n, n, false);
-  } else if (sym == syms[SYM_STRING] || sym == syms[SYM_BYTES]) {
-    a = lower_string(c, n);
-  } else if (sym == syms[SYM_TRUE] || sym == syms[SYM_FALSE]) {
-    a = new_node(c, AST_BOOL, n);
-    if (a) a->u.b = sym == syms[SYM_TRUE];
-  } else if (sym == syms[SYM_NULL]) {
-    a = new_node(c, AST_NULL, n);
-  } else if (sym == syms[SYM_UNARY]) {
-    TSNode opn = field(n, FLD_OPERATOR), operand = field(n, FLD_OPERAND);
-    ast_op op = op_of(c, opn, true);
-    TSSymbol osym = ts_node_symbol(operand);
-    /* CEL's grammar makes the sign part of int and double literals, so
-     * -9223372036854775808 is a literal, not a negated overflow. */
-    if (op == OP_NEG && (osym == syms[SYM_INT] || osym == syms[SYM_DOUBLE])) return lower_number(c, operand, n, true);
-    a = new_node(c, AST_UNARY, n);
-    if (!a) return NULL;
-    a->u.unary.op = op;
-    a->u.unary.op_span = span_of(c->t, opn);
-    a->u.unary.operand = lower(c, operand, depth);
-  } else if (sym == syms[SYM_BINARY]) {
-    TSNode opn = field(n, FLD_OPERATOR);
-    a = new_node(c, AST_BINARY, n);
-    if (!a) return NULL;
-    a->u.binary.op = op_of(c, opn, false);
-    a->u.binary.op_span = span_of(c->t, opn);
-    a->u.binary.left = lower(c, field(n, FLD_LEFT), depth);
-    a->u.binary.right = lower(c, field(n, FLD_RIGHT), depth);
-  } else if (sym == syms[SYM_CONDITIONAL]) {
-    a = new_node(c, AST_CONDITIONAL, n);
-    if (!a) return NULL;
-    a->u.cond.cond = lower(c, field(n, FLD_CONDITION), depth);
-    a->u.cond.then = lower(c, field(n, FLD_CONSEQUENCE), depth);
-    a->u.cond.otherwise = lower(c, field(n, FLD_ALTERNATIVE), depth);
-  } else if (sym == syms[SYM_SELECT]) {
-    a = new_node(c, AST_SELECT, n);
-    if (!a) return NULL;
-    TSNode f = field(n, FLD_FIELD);
-    a->u.select.field = intern_text(c, f);
-    check_name(c, f, a->u.select.field, false);
-    a->u.select.field_span = span_of(c->t, f);
-    a->u.select.operand = lower(c, field(n, FLD_OPERAND), depth);
-  } else if (sym == syms[SYM_INDEX]) {
-    a = new_node(c, AST_INDEX, n);
-    if (!a) return NULL;
-    a->u.index.operand = lower(c, field(n, FLD_OPERAND), depth);
-    a->u.index.index = lower(c, field(n, FLD_INDEX), depth);
-  } else if (sym == syms[SYM_CALL]) {
-    a = new_node(c, AST_CALL, n);
-    if (!a) return NULL;
-    TSNode fn = field(n, FLD_FUNCTION), recv = field(n, FLD_RECEIVER);
-    a->u.call.function = intern_text(c, fn);
-    a->u.call.function_span = span_of(c->t, fn);
-    a->u.call.absolute = !ts_node_is_null(field(n, FLD_ABSOLUTE));
-    check_name(c, fn, a->u.call.function, ts_node_is_null(recv));
-    if (!ts_node_is_null(recv)) a->u.call.target = lower(c, recv, depth);
-    TSNode args = field(n, FLD_ARGUMENTS);
-    uint32_t k = ts_node_named_child_count(args), m = 0;
-    a->u.call.args = k ? ast_new_nodes(c->t, k) : NULL;
-    if (k && !a->u.call.args) {
+  ast_node *a = new_node(c, sym == syms[SYM_NULL] ? AST_NULL : AST_BOOL, n);
+  if (a && sym != syms[SYM_NULL]) a->u.b = sym == syms[SYM_TRUE];
+  return a;
+}
+
+static NOINLINE ast_node *lower_unary(lower_ctx *c, TSNode n, uint32_t depth) {
+  TSNode opn = field(n, FLD_OPERATOR), operand = field(n, FLD_OPERAND);
+  ast_op op = op_of(c, opn, true);
+  TSSymbol osym = ts_node_symbol(operand);
+  /* CEL's grammar makes the sign part of int and double literals, so
+   * -9223372036854775808 is a literal, not a negated overflow. */
+  if (op == OP_NEG && (osym == syms[SYM_INT] || osym == syms[SYM_DOUBLE])) return lower_number(c, operand, n, true);
+  ast_node *a = new_node(c, AST_UNARY, n);
+  if (!a) return NULL;
+  a->u.unary.op = op;
+  a->u.unary.op_span = span_of(c->t, opn);
+  a->u.unary.operand = lower(c, operand, depth);
+  return a;
+}
+
+static NOINLINE ast_node *lower_binary(lower_ctx *c, TSNode n, uint32_t depth) {
+  TSNode opn = field(n, FLD_OPERATOR);
+  ast_node *a = new_node(c, AST_BINARY, n);
+  if (!a) return NULL;
+  a->u.binary.op = op_of(c, opn, false);
+  a->u.binary.op_span = span_of(c->t, opn);
+  a->u.binary.left = lower(c, field(n, FLD_LEFT), depth);
+  a->u.binary.right = lower(c, field(n, FLD_RIGHT), depth);
+  return a;
+}
+
+static NOINLINE ast_node *lower_conditional(lower_ctx *c, TSNode n, uint32_t depth) {
+  ast_node *a = new_node(c, AST_CONDITIONAL, n);
+  if (!a) return NULL;
+  a->u.cond.cond = lower(c, field(n, FLD_CONDITION), depth);
+  a->u.cond.then = lower(c, field(n, FLD_CONSEQUENCE), depth);
+  a->u.cond.otherwise = lower(c, field(n, FLD_ALTERNATIVE), depth);
+  return a;
+}
+
+static NOINLINE ast_node *lower_select(lower_ctx *c, TSNode n, uint32_t depth) {
+  ast_node *a = new_node(c, AST_SELECT, n);
+  if (!a) return NULL;
+  TSNode f = field(n, FLD_FIELD);
+  a->u.select.field = intern_text(c, f);
+  check_name(c, f, a->u.select.field, false);
+  a->u.select.field_span = span_of(c->t, f);
+  a->u.select.operand = lower(c, field(n, FLD_OPERAND), depth);
+  return a;
+}
+
+static NOINLINE ast_node *lower_index(lower_ctx *c, TSNode n, uint32_t depth) {
+  ast_node *a = new_node(c, AST_INDEX, n);
+  if (!a) return NULL;
+  a->u.index.operand = lower(c, field(n, FLD_OPERAND), depth);
+  a->u.index.index = lower(c, field(n, FLD_INDEX), depth);
+  return a;
+}
+
+static NOINLINE ast_node *lower_call(lower_ctx *c, TSNode n, uint32_t depth) {
+  ast_node *a = new_node(c, AST_CALL, n);
+  if (!a) return NULL;
+  TSNode fn = field(n, FLD_FUNCTION), recv = field(n, FLD_RECEIVER);
+  a->u.call.function = intern_text(c, fn);
+  a->u.call.function_span = span_of(c->t, fn);
+  a->u.call.absolute = !ts_node_is_null(field(n, FLD_ABSOLUTE));
+  check_name(c, fn, a->u.call.function, ts_node_is_null(recv));
+  if (!ts_node_is_null(recv)) a->u.call.target = lower(c, recv, depth);
+  TSNode args = field(n, FLD_ARGUMENTS);
+  uint32_t k = ts_node_named_child_count(args), m = 0;
+  a->u.call.args = k ? ast_new_nodes(c->t, k) : NULL;
+  if (k && !a->u.call.args) {
+    c->nomem = true;
+    return a;
+  }
+  for (uint32_t i = 0; i < k; i++) {
+    TSNode arg = ts_node_named_child(args, i);
+    if (is_comment(arg)) continue;
+    a->u.call.args[m++] = lower(c, arg, depth);
+  }
+  a->u.call.nargs = m;
+  return a;
+}
+
+static NOINLINE ast_node *lower_list(lower_ctx *c, TSNode n, uint32_t depth) {
+  ast_node *a = new_node(c, AST_LIST, n);
+  if (a) a->u.list.items = lower_field_list(c, n, FLD_ELEMENT, depth, &a->u.list.n);
+  return a;
+}
+
+static NOINLINE ast_node *lower_map(lower_ctx *c, TSNode n, uint32_t depth) {
+  ast_node *a = new_node(c, AST_MAP, n);
+  if (!a) return NULL;
+  uint32_t k = 0;
+  for (uint32_t i = 0, cnt = ts_node_child_count(n); i < cnt; i++)
+    if (ts_node_symbol(ts_node_child(n, i)) == syms[SYM_MAP_ENTRY]) k++;
+  a->u.map.n = k;
+  if (k) {
+    a->u.map.keys = ast_new_nodes(c->t, k);
+    a->u.map.values = ast_new_nodes(c->t, k);
+    if (!a->u.map.keys || !a->u.map.values) {
       c->nomem = true;
+      a->u.map.n = 0;
       return a;
     }
-    for (uint32_t i = 0; i < k; i++) {
-      TSNode arg = ts_node_named_child(args, i);
-      if (is_comment(arg)) continue;
-      a->u.call.args[m++] = lower(c, arg, depth);
-    }
-    a->u.call.nargs = m;
-  } else if (sym == syms[SYM_LIST]) {
-    a = new_node(c, AST_LIST, n);
-    if (!a) return NULL;
-    a->u.list.items = lower_field_list(c, n, FLD_ELEMENT, depth, &a->u.list.n);
-  } else if (sym == syms[SYM_MAP]) {
-    a = new_node(c, AST_MAP, n);
-    if (!a) return NULL;
-    uint32_t k = 0;
-    for (uint32_t i = 0, cnt = ts_node_child_count(n); i < cnt; i++)
-      if (ts_node_symbol(ts_node_child(n, i)) == syms[SYM_MAP_ENTRY]) k++;
-    a->u.map.n = k;
-    if (k) {
-      a->u.map.keys = ast_new_nodes(c->t, k);
-      a->u.map.values = ast_new_nodes(c->t, k);
-      if (!a->u.map.keys || !a->u.map.values) {
-        c->nomem = true;
-        a->u.map.n = 0;
-        return a;
-      }
-    }
-    k = 0;
-    for (uint32_t i = 0, cnt = ts_node_child_count(n); i < cnt; i++) {
-      TSNode e = ts_node_child(n, i);
-      if (ts_node_symbol(e) != syms[SYM_MAP_ENTRY]) continue;
-      a->u.map.keys[k] = lower(c, field(e, FLD_KEY), depth);
-      a->u.map.values[k] = lower(c, field(e, FLD_VALUE), depth);
-      k++;
-    }
-  } else if (sym == syms[SYM_STRUCT]) {
-    a = lower_struct(c, n, depth);
-  } else {
-    /* A node kind this file does not know: a grammar change without a
-     * matching change here.  Report it rather than guess. */
-    report(c, RULECORE_DIAG_SYNTAX_ERROR, ts_node_start_byte(n), ts_node_end_byte(n) - ts_node_start_byte(n),
-           "internal error: unhandled syntax node '%s'", ts_node_type(n));
+  }
+  k = 0;
+  for (uint32_t i = 0, cnt = ts_node_child_count(n); i < cnt; i++) {
+    TSNode e = ts_node_child(n, i);
+    if (ts_node_symbol(e) != syms[SYM_MAP_ENTRY]) continue;
+    a->u.map.keys[k] = lower(c, field(e, FLD_KEY), depth);
+    a->u.map.values[k] = lower(c, field(e, FLD_VALUE), depth);
+    k++;
   }
   return a;
 }
 
+static NOINLINE ast_node *lower_literal(lower_ctx *c, TSNode n, uint32_t depth) {
+  (void)depth;
+  TSSymbol sym = ts_node_symbol(n);
+  return sym == syms[SYM_STRING] || sym == syms[SYM_BYTES] ? lower_string(c, n) : lower_number(c, n, n, false);
+}
+
+static NOINLINE ast_node *lower_unknown(lower_ctx *c, TSNode n, uint32_t depth) {
+  (void)depth;
+  /* A node kind this file does not know: a grammar change without a
+   * matching change here.  Report it rather than guess. */
+  report(c, RULECORE_DIAG_SYNTAX_ERROR, ts_node_start_byte(n), ts_node_end_byte(n) - ts_node_start_byte(n),
+         "internal error: unhandled syntax node '%s'", ts_node_type(n));
+  return NULL;
+}
+
+typedef ast_node *(*lower_fn)(lower_ctx *c, TSNode n, uint32_t depth);
+
+/* Lower tree-sitter node n at nesting depth into an AST node (NULL on
+ * error, which is then reported). */
+static ast_node *lower(lower_ctx *c, TSNode n, uint32_t depth) {
+  if (c->nomem) return NULL;
+  if (depth > c->limits->max_depth) {
+    report_too_deep(c, ts_node_start_byte(n));
+    return NULL;
+  }
+  TSSymbol sym = ts_node_symbol(n);
+  if (sym == syms[SYM_PAREN]) return lower(c, field(n, FLD_EXPRESSION), depth + 1);
+  lower_fn fn = lower_unknown;
+  if (sym == syms[SYM_IDENT] || sym == syms[SYM_ABSOLUTE_IDENT]) fn = lower_ident;
+  else if (sym == syms[SYM_INT] || sym == syms[SYM_UINT] || sym == syms[SYM_DOUBLE] || sym == syms[SYM_STRING] ||
+           sym == syms[SYM_BYTES])
+    fn = lower_literal;
+  else if (sym == syms[SYM_TRUE] || sym == syms[SYM_FALSE] || sym == syms[SYM_NULL]) fn = lower_constant;
+  else if (sym == syms[SYM_UNARY]) fn = lower_unary;
+  else if (sym == syms[SYM_BINARY]) fn = lower_binary;
+  else if (sym == syms[SYM_CONDITIONAL]) fn = lower_conditional;
+  else if (sym == syms[SYM_SELECT]) fn = lower_select;
+  else if (sym == syms[SYM_INDEX]) fn = lower_index;
+  else if (sym == syms[SYM_CALL]) fn = lower_call;
+  else if (sym == syms[SYM_LIST]) fn = lower_list;
+  else if (sym == syms[SYM_MAP]) fn = lower_map;
+  else if (sym == syms[SYM_STRUCT]) fn = lower_struct;
+  return fn(c, n, depth + 1);
+}
+
 /* ---- entry point ---- */
+
+/* Skip a string literal starting at its opening quote text[i]; raw when
+ * the prefix had an r.  Returns the offset after it (or the end of the
+ * text when it never closes). */
+static size_t skip_string(const char *z, size_t n, size_t i, bool raw) {
+  char q = z[i];
+  bool triple = i + 2 < n && z[i + 1] == q && z[i + 2] == q;
+  i += triple ? 3 : 1;
+  while (i < n) {
+    if (z[i] == '\\' && !raw) {
+      i += 2;
+    } else if (z[i] == q && (!triple || (i + 2 < n && z[i + 1] == q && z[i + 2] == q))) {
+      return i + (triple ? 3 : 1);
+    } else if (z[i] == '\n' && !triple) {
+      return i;
+    } else {
+      i++;
+    }
+  }
+  return n;
+}
+
+/* tree-sitter 0.20.7 corrupts its heap once its parse stack passes 65535
+ * entries, which a run of unclosed brackets, `?` or prefix operators
+ * reaches well inside the size limit.  This scan estimates the nesting
+ * from the characters alone (brackets, pending `?` per bracket level,
+ * runs of prefix `-`/`!`), never below what the lowering will count, and
+ * reports the input before tree-sitter sees it.  The lowering's depth
+ * check stays the exact one: the slack here only keeps the two from
+ * disagreeing by an off-by-one. */
+static bool prescan_nesting(lower_ctx *c) {
+  const char *z = c->t->text;
+  size_t n = c->t->src.len;
+  uint32_t limit = c->limits->max_depth + 2;
+  uint32_t *base = mem_alloc((limit + 2) * sizeof *base); /* per open bracket: depth at its opening */
+  uint32_t *qs = mem_alloc((limit + 2) * sizeof *qs);     /* per level: pending '?' */
+  if (!base || !qs) {
+    mem_free(base);
+    mem_free(qs);
+    c->nomem = true;
+    return false;
+  }
+  uint32_t level = 0, unary = 0;
+  base[0] = 0;
+  qs[0] = 0;
+  bool operand = false; /* just after an operand: '-' is binary */
+  bool ok = true;
+  for (size_t i = 0; i < n && ok;) {
+    char ch = z[i];
+    if (ch == '/' && i + 1 < n && z[i + 1] == '/') {
+      while (i < n && z[i] != '\n') i++;
+      continue;
+    }
+    if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' ||
+        (ch == '.' && i + 1 < n && z[i + 1] >= '0' && z[i + 1] <= '9' && !operand)) {
+      size_t w = i;
+      bool raw = false;
+      while (w < n && ((z[w] >= 'a' && z[w] <= 'z') || (z[w] >= 'A' && z[w] <= 'Z') || (z[w] >= '0' && z[w] <= '9') ||
+                       z[w] == '_' || z[w] == '.')) {
+        if (z[w] == 'r' || z[w] == 'R') raw = true;
+        w++;
+      }
+      if (w < n && (z[w] == '"' || z[w] == '\'') && w - i <= 2) {
+        i = skip_string(z, n, w, raw); /* a prefixed string */
+      } else {
+        /* `in` is an operator; any other word or number is an operand. */
+        bool is_in = w - i == 2 && z[i] == 'i' && z[i + 1] == 'n';
+        i = w;
+        operand = !is_in;
+        if (operand) unary = 0;
+        continue;
+      }
+      operand = true;
+      unary = 0;
+      continue;
+    }
+    switch (ch) {
+    case '"':
+    case '\'':
+      i = skip_string(z, n, i, false);
+      operand = true;
+      unary = 0;
+      continue;
+    case '(':
+    case '[':
+    case '{':
+      if (level + 1 >= limit) {
+        ok = false;
+        break;
+      }
+      base[level + 1] = base[level] + qs[level] + unary + 1;
+      level++;
+      qs[level] = 0;
+      unary = 0;
+      operand = false;
+      break;
+    case ')':
+    case ']':
+    case '}':
+      if (level) level--;
+      unary = 0;
+      operand = true;
+      break;
+    case ',': qs[level] = 0; /* fall through */
+    case '?':
+    case ':':
+      if (ch == '?') qs[level]++;
+      unary = 0;
+      operand = false;
+      break;
+    case '-':
+    case '!':
+      if (!operand && !(ch == '!' && i + 1 < n && z[i + 1] == '=')) {
+        unary++;
+        break;
+      }
+      operand = false;
+      break;
+    case ' ': case '\t': case '\r': case '\n': case '\f': case '\v': break;
+    default: operand = false; break; /* any other operator */
+    }
+    if (ok && base[level] + qs[level] + unary > limit) ok = false;
+    if (!ok) {
+      char msg[96];
+      snprintf(msg, sizeof msg, "expression is nested more than %u levels deep", c->limits->max_depth);
+      report(c, RULECORE_DIAG_NESTING_TOO_DEEP, (uint32_t)i, 1, "%s", msg);
+      break;
+    }
+    i++;
+  }
+  mem_free(base);
+  mem_free(qs);
+  return ok;
+}
 
 static bool check_utf8(lower_ctx *c) {
   const ast *t = c->t;
@@ -710,6 +958,7 @@ rulecore_status syn_parse(const syn_limits *limits, const char *text, size_t len
     return d->oom ? RULECORE_ERR_NOMEM : RULECORE_ERR_SOURCE;
   }
   if (!check_utf8(&c)) return d->oom ? RULECORE_ERR_NOMEM : RULECORE_ERR_SOURCE;
+  if (!prescan_nesting(&c)) return c.nomem || d->oom ? RULECORE_ERR_NOMEM : RULECORE_ERR_SOURCE;
 
   TSParser *parser = ts_parser_new();
   ts_parser_set_language(parser, tree_sitter_rulecore());
@@ -721,7 +970,7 @@ rulecore_status syn_parse(const syn_limits *limits, const char *text, size_t len
     report_syntax_errors(&c, root);
   } else if (ts_node_symbol(root) != syms[SYM_SOURCE_FILE] || ts_node_is_null(field(root, FLD_EXPRESSION))) {
     uint32_t off = 0;
-    while (off < kept && strchr(" \t\r\n", t->text[off])) off++;
+    off = skip_blank(t, 0);
     report(&c, RULECORE_DIAG_SYNTAX_ERROR, off, 0, "unexpected end of input; %s", "expected an expression");
   } else {
     t->root = lower(&c, field(root, FLD_EXPRESSION), 0);
