@@ -13,3 +13,35 @@ EXTRA_DIST += t/golden.sh t/golden
 # The grammar's corpus and highlight tests, and parser.c freshness.
 TESTS += t/grammar.sh
 EXTRA_DIST += t/grammar.sh t/consumer.c
+
+# Unit tests: one check suite per stage (t/check_<stage>.c), linked with
+# the static convenience library so internal functions are reachable.
+# Without libcheck, `make check` fails with a test saying what to install
+# rather than skipping them.
+if HAVE_CHECK
+check_PROGRAMS += t/check_literal t/check_syntax t/check_diag
+TESTS += t/check_literal t/check_syntax t/check_diag
+t_check_cppflags = $(AM_CPPFLAGS) -I$(top_builddir)
+t_check_literal_SOURCES = t/check_literal.c t/check_main.h
+t_check_literal_CPPFLAGS = $(t_check_cppflags)
+t_check_literal_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+t_check_literal_LDADD = librulecore_core.la $(CHECK_LIBS)
+t_check_syntax_SOURCES = t/check_syntax.c t/check_main.h
+t_check_syntax_CPPFLAGS = $(t_check_cppflags)
+t_check_syntax_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+t_check_syntax_LDADD = librulecore_core.la $(CHECK_LIBS)
+t_check_diag_SOURCES = t/check_diag.c t/check_main.h
+t_check_diag_CPPFLAGS = $(t_check_cppflags) $(JANSSON_CFLAGS)
+t_check_diag_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+t_check_diag_LDADD = librulecore_core.la $(CHECK_LIBS) $(JANSSON_LIBS)
+else
+check_SCRIPTS = t/check-missing
+TESTS += t/check-missing
+CLEANFILES += t/check-missing
+t/check-missing: Makefile
+	$(AM_V_GEN)$(MKDIR_P) t && printf '%s\n' '#!/bin/sh' \
+	  'echo "1..1"' \
+	  'echo "check (libcheck) was not found at configure time: install the Debian package check" >&2' \
+	  'echo "not ok 1 - the check unit tests were not built: install the Debian package check (apt-get install check), then re-run configure"' \
+	  'exit 1' >$@ && chmod +x $@
+endif
