@@ -6,10 +6,14 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "type.h"
+
 #include "ast.h"
+#include "check.h"
 #include "diag.h"
 #include "internal.h"
 #include "mem.h"
+#include "schema.h"
 #include "syntax.h"
 
 #define DEFAULT_SOURCE_BYTES (1u << 20)
@@ -19,20 +23,21 @@
 #define MAX_SOURCE_BYTES (1u << 30)
 
 struct rulecore_env {
-  uint64_t limits[3]; /* indexed by rulecore_limit */
+  uint64_t limits[3];      /* indexed by rulecore_limit */
+  rulecore_schema *schema; /* a reference, frozen; NULL: no declarations */
 };
 
 struct rulecore_expr {
   ast tree;
+  rulecore_schema *schema; /* the schema it was checked against (a reference), or NULL */
+  const char *type_name;   /* the checked root type, in the tree's arena; NULL unchecked */
 };
 
-static const rulecore_env default_env = {{DEFAULT_SOURCE_BYTES, DEFAULT_NESTING_DEPTH, DEFAULT_ERRORS}};
-
-static pthread_once_t libraries_once = PTHREAD_ONCE_INIT;
+static const rulecore_env default_env = {{DEFAULT_SOURCE_BYTES, DEFAULT_NESTING_DEPTH, DEFAULT_ERRORS}, NULL};
 
 /* Point tree-sitter and jansson at our allocator hook before their first
  * use.  (They keep global hooks; so do we.) */
-static void api_init(void) { pthread_once(&libraries_once, mem_init_libraries); }
+static void api_init(void) { mem_init_libraries(); }
 
 RULECORE_API const char *rulecore_version(void) { return RULECORE_VERSION_STRING; }
 RULECORE_API int rulecore_version_number(void) { return RULECORE_VERSION_NUMBER; }
@@ -55,7 +60,24 @@ RULECORE_API rulecore_env *rulecore_env_new(void) {
   return env;
 }
 
-RULECORE_API void rulecore_env_free(rulecore_env *env) { mem_free(env); }
+RULECORE_API void rulecore_env_free(rulecore_env *env) {
+  if (!env) return;
+  schema_unref(env->schema);
+  mem_free(env);
+}
+
+RULECORE_API rulecore_status rulecore_env_set_schema(rulecore_env *env, rulecore_schema *schema,
+                                                     rulecore_diagnostics **diagnostics) {
+  if (diagnostics) *diagnostics = NULL;
+  if (!env) return RULECORE_ERR_ARGUMENT;
+  if (schema) {
+    rulecore_status st = rulecore_schema_freeze(schema, diagnostics);
+    if (st != RULECORE_OK) return st;
+  }
+  schema_unref(env->schema);
+  env->schema = schema_ref(schema);
+  return RULECORE_OK;
+}
 
 RULECORE_API rulecore_status rulecore_env_set_limit(rulecore_env *env, rulecore_limit limit, uint64_t value) {
   if (!env || (unsigned)limit >= ARRAY_LEN(env->limits) || value == 0) return RULECORE_ERR_ARGUMENT;
@@ -110,8 +132,50 @@ RULECORE_API char *rulecore_expr_render(const rulecore_expr *expr, rulecore_form
   }
 }
 
+RULECORE_API rulecore_status rulecore_check(const rulecore_env *env, rulecore_expr *expr, const char *result_type,
+                                            rulecore_diagnostics **diagnostics) {
+  if (diagnostics) *diagnostics = NULL;
+  if (!expr) return RULECORE_ERR_ARGUMENT;
+  if (!env) env = &default_env;
+  rulecore_diagnostics *d = diag_new(env->limits[RULECORE_LIMIT_ERRORS]);
+  if (!d) return RULECORE_ERR_NOMEM;
+  check_options o = {.schema = env->schema};
+  rulecore_status st = RULECORE_OK;
+  if (result_type) {
+    char why[160];
+    const char *whyp;
+    o.result = schema_parse_type(env->schema, &expr->tree.arena, result_type, false, &whyp, why, sizeof why);
+    if (!o.result) {
+      diag_add_at(d, NULL, RULECORE_SEVERITY_ERROR, RULECORE_DIAG_UNDECLARED_REFERENCE, "required result type '%s': %s",
+                  result_type, whyp);
+      st = strcmp(why, "out of memory") == 0 ? RULECORE_ERR_NOMEM : RULECORE_ERR_SOURCE;
+    }
+  }
+  expr->type_name = NULL;
+  if (st == RULECORE_OK) st = check_ast(&o, &expr->tree, d);
+  if (st == RULECORE_OK) {
+    buf b = {0};
+    type_format(&b, expr->tree.root->type);
+    expr->type_name = b.oom ? NULL : arena_strndup(&expr->tree.arena, b.data, b.len);
+    buf_release(&b);
+    if (!expr->type_name) st = RULECORE_ERR_NOMEM;
+  }
+  if (st == RULECORE_OK && expr->schema != env->schema) {
+    schema_unref(expr->schema);
+    expr->schema = schema_ref(env->schema);
+  }
+  if (diagnostics)
+    *diagnostics = d;
+  else
+    rulecore_diagnostics_free(d);
+  return st;
+}
+
+RULECORE_API const char *rulecore_expr_type(const rulecore_expr *expr) { return expr ? expr->type_name : NULL; }
+
 RULECORE_API void rulecore_expr_free(rulecore_expr *expr) {
   if (!expr) return;
+  schema_unref(expr->schema);
   ast_release(&expr->tree);
   mem_free(expr);
 }

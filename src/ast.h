@@ -70,14 +70,40 @@ typedef struct ast_text {
   size_t len;
 } ast_text;
 
-struct type; /* defined by the checker */
+struct type; /* type.h */
+
+/* What a checked call is, when it is one of CEL's macros. */
+typedef enum ast_macro {
+  MACRO_NONE,
+  MACRO_HAS,        /* has(a.f): operand is args[0], a select */
+  MACRO_ALL,        /* target.all(x, p) */
+  MACRO_EXISTS,     /* target.exists(x, p) */
+  MACRO_EXISTS_ONE, /* target.exists_one(x, p) */
+  MACRO_MAP,        /* target.map(x, t) or target.map(x, p, t) */
+  MACRO_FILTER      /* target.filter(x, p) */
+} ast_macro;
+
+/* What a checked identifier names.  A select chain naming a qualified
+ * variable (`a.b` declared as one name) is marked on its select node, whose
+ * operand then plays no part. */
+typedef enum ast_ref {
+  REF_NONE,
+  REF_VARIABLE, /* a schema variable: ref is its index */
+  REF_BOUND,    /* a macro's bound variable: ref is its scope depth (0 outermost) */
+  REF_TYPE      /* a type name used as a value: the node's type is type(T) */
+} ast_ref;
 
 typedef struct ast_node ast_node;
 struct ast_node {
   ast_kind kind;
   uint32_t id; /* 1..n in creation order, unique within a tree */
   ast_span span;
+  /* Set by the checker (check.c); zero until then. */
   const struct type *type;
+  uint8_t macro;     /* ast_macro, on AST_CALL */
+  uint8_t ref_kind;  /* ast_ref, on AST_IDENT (or AST_SELECT, see ast_ref) */
+  uint16_t overload; /* the overload id when exactly one applies, else 0 */
+  int32_t ref;       /* see ast_ref; on AST_SELECT of a record: the field index */
   union {
     bool b;
     int64_t i;

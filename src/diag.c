@@ -24,6 +24,15 @@ static const struct {
     {RULECORE_DIAG_INVALID_NUMBER, "invalid-number"},
     {RULECORE_DIAG_RESERVED_IDENTIFIER, "reserved-identifier"},
     {RULECORE_DIAG_INVALID_TYPE_NAME, "invalid-type-name"},
+    {RULECORE_DIAG_SCHEMA_SYNTAX, "schema-syntax"},
+    {RULECORE_DIAG_SCHEMA_UNKNOWN_TYPE, "schema-unknown-type"},
+    {RULECORE_DIAG_SCHEMA_DUPLICATE, "schema-duplicate"},
+    {RULECORE_DIAG_UNDECLARED_REFERENCE, "undeclared-reference"},
+    {RULECORE_DIAG_NO_SUCH_FIELD, "no-such-field"},
+    {RULECORE_DIAG_NO_MATCHING_OVERLOAD, "no-matching-overload"},
+    {RULECORE_DIAG_WRONG_RESULT_TYPE, "wrong-result-type"},
+    {RULECORE_DIAG_BAD_REGEX, "bad-regex"},
+    {RULECORE_DIAG_BAD_MACRO, "bad-macro"},
 };
 
 const char *diag_code_name(int code) {
@@ -65,8 +74,30 @@ static diag *diag_push(rulecore_diagnostics *d) {
   return g;
 }
 
-bool diag_add(rulecore_diagnostics *d, const source *src, rulecore_severity severity, int code, size_t off,
-              size_t len, const char *fmt, ...) {
+/* Where bytes [off, off+len) of src are, borrowing src's strings. */
+static void loc_from_source(diag_loc *loc, const source *src, size_t off, size_t len) {
+  memset(loc, 0, sizeof *loc);
+  if (!src) return;
+  if (off > src->len) off = src->len;
+  if (len > src->len - off) len = src->len - off;
+  loc->file = src->file;
+  loc->offset = off;
+  loc->length = len;
+  src_position(src, off, &loc->line, &loc->column);
+  src_position(src, off + len, &loc->end_line, &loc->end_column);
+  loc->line_text = src_line(src, loc->line, &loc->line_len);
+}
+
+bool diag_loc_of(diag_loc *loc, arena *a, const source *src, size_t off, size_t len) {
+  loc_from_source(loc, src, off, len);
+  const char *file = loc->file ? loc->file : "<input>";
+  loc->file = arena_strndup(a, file, strlen(file));
+  loc->line_text = arena_strndup(a, loc->line_text ? loc->line_text : "", loc->line_len);
+  return loc->file && loc->line_text;
+}
+
+static bool diag_addv(rulecore_diagnostics *d, const diag_loc *loc, rulecore_severity severity, int code,
+                      const char *fmt, va_list ap) {
   if (d->oom) return false;
   bool is_error = severity == RULECORE_SEVERITY_ERROR;
   if (is_error && d->max_errors && d->errors >= d->max_errors) {
@@ -74,35 +105,30 @@ bool diag_add(rulecore_diagnostics *d, const source *src, rulecore_severity seve
      * sorts after everything that was kept). */
     if (!d->truncated) {
       d->truncated = true;
-      diag_add(d, src, RULECORE_SEVERITY_NOTE, RULECORE_DIAG_TOO_MANY_ERRORS, off, len,
-               "too many errors; stopping here (raise RULECORE_LIMIT_ERRORS to see more)");
+      diag_add_at(d, loc, RULECORE_SEVERITY_NOTE, RULECORE_DIAG_TOO_MANY_ERRORS,
+                  "too many errors; stopping here (raise RULECORE_LIMIT_ERRORS to see more)");
     }
     return false;
   }
   diag *g = diag_push(d);
   if (!g) return false;
-  va_list ap;
-  va_start(ap, fmt);
   char small[512];
   int n = vsnprintf(small, sizeof small, fmt, ap);
-  va_end(ap);
   if (n < 0) n = 0;
   if ((size_t)n >= sizeof small) n = sizeof small - 1; /* messages are short; a long quote is cut */
   g->severity = severity;
   g->code = code;
   g->message = arena_strndup(&d->strings, small, (size_t)n);
-  const char *file = src && src->file ? src->file : "<input>";
+  const char *file = loc && loc->file ? loc->file : "<input>";
   g->file = arena_strndup(&d->strings, file, strlen(file));
-  if (src) {
-    if (off > src->len) off = src->len;
-    if (len > src->len - off) len = src->len - off;
-    g->offset = off;
-    g->length = len;
-    src_position(src, off, &g->line, &g->column);
-    src_position(src, off + len, &g->end_line, &g->end_column);
-    size_t ll;
-    const char *lt = src_line(src, g->line, &ll);
-    g->line_text = arena_strndup(&d->strings, lt, ll);
+  if (loc && loc->line) {
+    g->offset = loc->offset;
+    g->length = loc->length;
+    g->line = loc->line;
+    g->column = loc->column;
+    g->end_line = loc->end_line;
+    g->end_column = loc->end_column;
+    g->line_text = arena_strndup(&d->strings, loc->line_text ? loc->line_text : "", loc->line_len);
   } else {
     g->line_text = "";
   }
@@ -113,6 +139,26 @@ bool diag_add(rulecore_diagnostics *d, const source *src, rulecore_severity seve
   }
   if (is_error) d->errors++;
   return true;
+}
+
+bool diag_add_at(rulecore_diagnostics *d, const diag_loc *loc, rulecore_severity severity, int code, const char *fmt,
+                 ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  bool ok = diag_addv(d, loc, severity, code, fmt, ap);
+  va_end(ap);
+  return ok;
+}
+
+bool diag_add(rulecore_diagnostics *d, const source *src, rulecore_severity severity, int code, size_t off,
+              size_t len, const char *fmt, ...) {
+  diag_loc loc;
+  loc_from_source(&loc, src, off, len);
+  va_list ap;
+  va_start(ap, fmt);
+  bool ok = diag_addv(d, &loc, severity, code, fmt, ap);
+  va_end(ap);
+  return ok;
 }
 
 static int diag_cmp(const void *a, const void *b) {
@@ -230,8 +276,12 @@ static char *render_text(const rulecore_diagnostics *d) {
   buf b = {0};
   for (size_t i = 0; d && i < d->count; i++) {
     const diag *g = &d->items[i];
-    buf_printf(&b, "%s:%u:%u: %s: %s\n", g->file, g->line, g->column, severity_name(g->severity), g->message);
-    if (g->line) render_caret(&b, g);
+    if (g->line) {
+      buf_printf(&b, "%s:%u:%u: %s: %s\n", g->file, g->line, g->column, severity_name(g->severity), g->message);
+      render_caret(&b, g);
+    } else {
+      buf_printf(&b, "%s: %s: %s\n", g->file, severity_name(g->severity), g->message);
+    }
   }
   return buf_take(&b);
 }

@@ -28,6 +28,25 @@ struct rulecore_diagnostics {
   arena strings;
 };
 
+/* Where a diagnostic points, detached from its source: what a declaration
+ * keeps to report about itself later (strings owned by whoever fills it). */
+typedef struct diag_loc {
+  const char *file;      /* NULL: "<input>" */
+  const char *line_text; /* the source line it starts on (line_len bytes) */
+  size_t line_len;
+  uint32_t line, column, end_line, end_column; /* line 0: no position */
+  size_t offset, length;
+} diag_loc;
+
+/* Fill loc for bytes [off, off+len) of src, copying the file name and the
+ * line into a.  false when out of memory. */
+INTERNAL bool diag_loc_of(diag_loc *loc, arena *a, const source *src, size_t off, size_t len);
+
+/* Report a diagnostic at loc (NULL: no position, line 0).  Returns as
+ * diag_add does. */
+INTERNAL bool diag_add_at(rulecore_diagnostics *d, const diag_loc *loc, rulecore_severity severity, int code,
+                          const char *fmt, ...) PRINTF_LIKE(5, 6);
+
 /* A new empty list that keeps at most max_errors errors (0 = no limit). */
 INTERNAL rulecore_diagnostics *diag_new(size_t max_errors);
 

@@ -11,12 +11,18 @@ librulecore_core_la_SOURCES = \
 	%reldir%/ast.c %reldir%/ast.h \
 	%reldir%/literal.c %reldir%/literal.h \
 	%reldir%/syntax.c %reldir%/syntax.h \
+	%reldir%/type.c %reldir%/type.h \
+	%reldir%/suggest.c %reldir%/suggest.h \
+	%reldir%/schema.c %reldir%/schema.h \
+	%reldir%/json.c %reldir%/json.h \
+	%reldir%/check.c %reldir%/check.h %reldir%/overloads.def \
+	%reldir%/regex.c %reldir%/regex.h \
 	%reldir%/api.c
 librulecore_core_la_CPPFLAGS = $(AM_CPPFLAGS) -DRULECORE_BUILDING \
-	$(TREE_SITTER_CFLAGS) $(JANSSON_CFLAGS)
+	$(TREE_SITTER_CFLAGS) $(JANSSON_CFLAGS) $(PCRE2_CFLAGS)
 librulecore_core_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden
 librulecore_core_la_LIBADD = libtsrulecore.la \
-	$(TREE_SITTER_LIBS) $(JANSSON_LIBS) -lm
+	$(TREE_SITTER_LIBS) $(JANSSON_LIBS) $(PCRE2_LIBS) -lm
 
 # The generated tree-sitter parser, compiled without our warning flags.
 noinst_LTLIBRARIES += libtsrulecore.la

@@ -4,6 +4,7 @@
 #include "mem.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,10 +58,14 @@ static void *ts_calloc_hook(size_t c, size_t n) { return mem_calloc(c ? c : 1, n
 static void *ts_realloc_hook(void *p, size_t n) { return mem_realloc(p, n ? n : 1); }
 static void *json_malloc_hook(size_t n) { return mem_alloc(n ? n : 1); }
 
-void mem_init_libraries(void) {
+static void init_libraries(void) {
   ts_set_allocator(ts_malloc_hook, ts_calloc_hook, ts_realloc_hook, mem_free);
   json_set_alloc_funcs(json_malloc_hook, mem_free);
 }
+
+static pthread_once_t libraries_once = PTHREAD_ONCE_INIT;
+
+void mem_init_libraries(void) { pthread_once(&libraries_once, init_libraries); }
 
 /* ---- arena ---- */
 

@@ -20,7 +20,8 @@ INTERNAL void *mem_realloc(void *p, size_t n);
 INTERNAL void mem_free(void *p);
 /* A NUL-terminated copy of s[0..n) owned by the caller, or NULL. */
 INTERNAL char *mem_strndup(const char *s, size_t n);
-/* Point tree-sitter and jansson at mem_* (called on first use of the API). */
+/* Point tree-sitter and jansson at mem_*, once per process (every entry
+ * point that may reach them calls it first; later calls cost a check). */
 INTERNAL void mem_init_libraries(void);
 
 /* An arena: many allocations freed together.  Owns every block it hands

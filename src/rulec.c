@@ -25,10 +25,13 @@ typedef struct command {
 } command;
 
 static int cmd_parse(int argc, char **argv);
+static int cmd_check(int argc, char **argv);
 
 static const command commands[] = {
     {"parse", cmd_parse, "parse [--format sexp|json] (EXPR | -f FILE)",
      "print the syntax tree of an expression, or its syntax errors"},
+    {"check", cmd_check, "check [--schema FILE] [--type TYPE] [--format text|json] (EXPR | -f FILE)",
+     "type-check an expression against a schema: print its type, or its errors"},
 };
 
 static void usage(FILE *out) {
@@ -39,7 +42,10 @@ static void usage(FILE *out) {
   fprintf(out,
           "\noptions:\n"
           "  -f, --file FILE     read the expression from FILE ('-' for standard input)\n"
-          "  --format FORMAT     output format: sexp (default) or json\n"
+          "  --format FORMAT     output format: sexp (parse's default), text (check's\n"
+          "                      default) or json\n"
+          "  --schema FILE       the schema (JSON) declaring the context's types and variables\n"
+          "  --type TYPE         the type the expression must have, e.g. bool\n"
           "\nexit status: 0 ok, 1 the input has errors, 2 usage or system error\n");
 }
 
@@ -96,13 +102,18 @@ static int print_owned(FILE *out, char *text) {
 
 /* Options shared by the commands that read one expression. */
 typedef struct input_opts {
-  const char *file;       /* -f FILE */
-  const char *expr;       /* the EXPR argument */
-  rulecore_format format; /* SEXP or JSON */
+  const char *file;        /* -f FILE */
+  const char *expr;        /* the EXPR argument */
+  rulecore_format format;  /* SEXP, TEXT or JSON */
+  const char *schema;      /* --schema FILE */
+  const char *result_type; /* --type TYPE */
 } input_opts;
 
-static int parse_input_opts(int argc, char **argv, input_opts *o) {
-  o->format = RULECORE_FORMAT_SEXP;
+/* Which options a command takes, besides -f and --format. */
+enum { OPT_SCHEMA = 1, OPT_TYPE = 2 };
+
+static int parse_input_opts(int argc, char **argv, input_opts *o, rulecore_format default_format, unsigned allowed) {
+  o->format = default_format;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *value = NULL;
@@ -111,6 +122,20 @@ static int parse_input_opts(int argc, char **argv, input_opts *o) {
       o->file = argv[i];
     } else if (strncmp(a, "--file=", 7) == 0) {
       o->file = a + 7;
+    } else if ((allowed & OPT_SCHEMA) && (strcmp(a, "--schema") == 0 || strncmp(a, "--schema=", 9) == 0)) {
+      if (a[8] == '=')
+        o->schema = a + 9;
+      else if (++i < argc)
+        o->schema = argv[i];
+      else
+        return usage_error("option '%s' needs a file name", a);
+    } else if ((allowed & OPT_TYPE) && (strcmp(a, "--type") == 0 || strncmp(a, "--type=", 7) == 0)) {
+      if (a[6] == '=')
+        o->result_type = a + 7;
+      else if (++i < argc)
+        o->result_type = argv[i];
+      else
+        return usage_error("option '%s' needs a type, e.g. bool", a);
     } else if (strcmp(a, "--format") == 0 || strncmp(a, "--format=", 9) == 0) {
       if (a[8] == '=')
         value = a + 9;
@@ -118,12 +143,14 @@ static int parse_input_opts(int argc, char **argv, input_opts *o) {
         value = argv[i];
       else
         return usage_error("option '%s' needs a value (sexp or json)", a);
-      if (strcmp(value, "sexp") == 0)
-        o->format = RULECORE_FORMAT_SEXP;
-      else if (strcmp(value, "json") == 0)
+      if (strcmp(value, "json") == 0)
         o->format = RULECORE_FORMAT_JSON;
+      else if (strcmp(value, default_format == RULECORE_FORMAT_SEXP ? "sexp" : "text") == 0)
+        o->format = default_format;
       else
-        return usage_error("unknown format '%s' (expected sexp or json)", value);
+        return usage_error(default_format == RULECORE_FORMAT_SEXP ? "unknown format '%s' (expected sexp or json)"
+                                                                  : "unknown format '%s' (expected text or json)",
+                           value);
     } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
       usage(stdout);
       exit(0);
@@ -144,45 +171,129 @@ static int parse_input_opts(int argc, char **argv, input_opts *o) {
   return 0;
 }
 
+/* The expression's text per the options: owned (to free) when read from a
+ * file.  NULL on a read error, reported. */
+static const char *input_text(const input_opts *o, char **owned, size_t *len, const char **name) {
+  *owned = NULL;
+  *name = "<input>";
+  if (!o->file) {
+    *len = strlen(o->expr);
+    return o->expr;
+  }
+  *owned = read_file(o->file, len);
+  if (!*owned) {
+    fprintf(stderr, "%s: cannot read '%s': %s\n", progname, o->file, strerror(errno));
+    return NULL;
+  }
+  *name = strcmp(o->file, "-") == 0 ? "<stdin>" : o->file;
+  return *owned;
+}
+
+/* Print diagnostics: JSON on stdout for tools (always, when the input
+ * failed), text on stderr for people.  false when out of memory. */
+static bool print_diagnostics(const rulecore_diagnostics *diags, rulecore_format format, bool failed) {
+  bool json = format == RULECORE_FORMAT_JSON;
+  if (rulecore_diagnostics_count(diags) == 0 && !(json && failed)) return true;
+  return print_owned(json ? stdout : stderr,
+                     rulecore_diagnostics_render(diags, json ? RULECORE_FORMAT_JSON : RULECORE_FORMAT_TEXT));
+}
+
+/* The exit status for a library status, reporting system errors. */
+static int exit_for(rulecore_status st) {
+  if (st == RULECORE_OK) return 0;
+  if (st == RULECORE_ERR_SOURCE) return EXIT_DIAGNOSTICS;
+  fprintf(stderr, "%s: %s\n", progname, rulecore_status_message(st));
+  return EXIT_USAGE;
+}
+
 static int cmd_parse(int argc, char **argv) {
   input_opts o = {0};
-  int rc = parse_input_opts(argc, argv, &o);
+  int rc = parse_input_opts(argc, argv, &o, RULECORE_FORMAT_SEXP, 0);
   if (rc) return rc;
-  char *owned = NULL;
-  const char *text = o.expr;
-  size_t len = o.expr ? strlen(o.expr) : 0;
-  const char *name = "<input>";
-  if (o.file) {
-    owned = read_file(o.file, &len);
-    if (!owned) {
-      fprintf(stderr, "%s: cannot read '%s': %s\n", progname, o.file, strerror(errno));
-      return EXIT_USAGE;
-    }
-    text = owned;
-    name = strcmp(o.file, "-") == 0 ? "<stdin>" : o.file;
-  }
+  char *owned;
+  size_t len;
+  const char *name;
+  const char *text = input_text(&o, &owned, &len, &name);
+  if (!text) return EXIT_USAGE;
   rulecore_expr *expr = NULL;
   rulecore_diagnostics *diags = NULL;
   rulecore_status st = rulecore_parse(NULL, text, len, name, &expr, &diags);
-  int exit_code = 0;
-  if (st == RULECORE_OK) {
-    if (!print_owned(stdout, rulecore_expr_render(expr, o.format))) exit_code = EXIT_USAGE;
-  } else if (st == RULECORE_ERR_SOURCE) {
-    exit_code = EXIT_DIAGNOSTICS;
-  } else {
-    fprintf(stderr, "%s: %s\n", progname, rulecore_status_message(st));
-    exit_code = EXIT_USAGE;
-  }
-  /* Diagnostics (possibly warnings on success): JSON on stdout for tools,
-   * text on stderr for people. */
-  if (rulecore_diagnostics_count(diags) > 0 || (o.format == RULECORE_FORMAT_JSON && st == RULECORE_ERR_SOURCE)) {
-    bool json = o.format == RULECORE_FORMAT_JSON;
-    if (!print_owned(json ? stdout : stderr,
-                     rulecore_diagnostics_render(diags, json ? RULECORE_FORMAT_JSON : RULECORE_FORMAT_TEXT)))
-      exit_code = EXIT_USAGE;
-  }
+  int exit_code = exit_for(st);
+  if (st == RULECORE_OK && !print_owned(stdout, rulecore_expr_render(expr, o.format))) exit_code = EXIT_USAGE;
+  if (!print_diagnostics(diags, o.format, st == RULECORE_ERR_SOURCE)) exit_code = EXIT_USAGE;
   rulecore_diagnostics_free(diags);
   rulecore_expr_free(expr);
+  free(owned);
+  return exit_code;
+}
+
+/* An environment with the schema from path (NULL: none), or NULL with the
+ * exit status in *exit_code after printing why. */
+static rulecore_env *env_with_schema(const char *path, rulecore_format format, int *exit_code) {
+  rulecore_env *env = rulecore_env_new();
+  if (!env) {
+    *exit_code = exit_for(RULECORE_ERR_NOMEM);
+    return NULL;
+  }
+  if (!path) return env;
+  rulecore_schema *schema = rulecore_schema_new();
+  rulecore_diagnostics *diags = NULL;
+  rulecore_status st = schema ? rulecore_schema_load_file(schema, path, &diags) : RULECORE_ERR_NOMEM;
+  if (st == RULECORE_ERR_IO) {
+    fprintf(stderr, "%s: cannot read schema '%s'\n", progname, path);
+    *exit_code = EXIT_USAGE;
+  } else if (st != RULECORE_OK) {
+    *exit_code = exit_for(st);
+  } else {
+    rulecore_diagnostics_free(diags);
+    diags = NULL;
+    st = rulecore_env_set_schema(env, schema, &diags);
+    *exit_code = exit_for(st);
+  }
+  if (st != RULECORE_ERR_IO && !print_diagnostics(diags, format, st == RULECORE_ERR_SOURCE)) *exit_code = EXIT_USAGE;
+  rulecore_diagnostics_free(diags);
+  rulecore_schema_free(schema);
+  if (st != RULECORE_OK) {
+    rulecore_env_free(env);
+    return NULL;
+  }
+  return env;
+}
+
+static int cmd_check(int argc, char **argv) {
+  input_opts o = {0};
+  int rc = parse_input_opts(argc, argv, &o, RULECORE_FORMAT_TEXT, OPT_SCHEMA | OPT_TYPE);
+  if (rc) return rc;
+  int exit_code = 0;
+  rulecore_env *env = env_with_schema(o.schema, o.format, &exit_code);
+  if (!env) return exit_code;
+  char *owned;
+  size_t len;
+  const char *name;
+  const char *text = input_text(&o, &owned, &len, &name);
+  if (!text) {
+    rulecore_env_free(env);
+    return EXIT_USAGE;
+  }
+  rulecore_expr *expr = NULL;
+  rulecore_diagnostics *diags = NULL;
+  rulecore_status st = rulecore_parse(env, text, len, name, &expr, &diags);
+  if (st == RULECORE_OK) {
+    rulecore_diagnostics_free(diags);
+    diags = NULL;
+    st = rulecore_check(env, expr, o.result_type, &diags);
+  }
+  exit_code = exit_for(st);
+  if (st == RULECORE_OK) {
+    if (o.format == RULECORE_FORMAT_JSON)
+      printf("{\"type\": \"%s\"}\n", rulecore_expr_type(expr)); /* type names need no JSON escaping */
+    else
+      printf("%s\n", rulecore_expr_type(expr));
+  }
+  if (!print_diagnostics(diags, o.format, st == RULECORE_ERR_SOURCE)) exit_code = EXIT_USAGE;
+  rulecore_diagnostics_free(diags);
+  rulecore_expr_free(expr);
+  rulecore_env_free(env);
   free(owned);
   return exit_code;
 }

@@ -47,6 +47,7 @@ enum {
   SYM_FALSE,
   SYM_NULL,
   SYM_COMMENT,
+  SYM_ESCAPED_IDENT,
   SYM_COUNT
 };
 static const char *const sym_names[SYM_COUNT] = {
@@ -56,6 +57,7 @@ static const char *const sym_names[SYM_COUNT] = {
     "parenthesized_expression", "absolute_identifier", "identifier",   "int_literal",
     "uint_literal",     "double_literal",         "string_literal",    "bytes_literal",
     "true",             "false",                  "null",              "comment",
+    "escaped_identifier",
 };
 
 /* ORDER FLD */
@@ -381,9 +383,15 @@ static ast_node *new_node(lower_ctx *c, ast_kind kind, TSNode n) {
   return a;
 }
 
+/* The text of n in the tree's arena; a field name in backticks without
+ * them. */
 static const char *intern_text(lower_ctx *c, TSNode n) {
   size_t len;
   const char *s = node_text(c->t, n, &len);
+  if (ts_node_symbol(n) == syms[SYM_ESCAPED_IDENT] && len >= 2) {
+    s++;
+    len -= 2;
+  }
   char *z = arena_strndup(&c->t->arena, s, len);
   if (!z) c->nomem = true;
   return z;
@@ -399,7 +407,7 @@ static bool in_list(const char *name, const char *const *list, size_t n) {
  * is a variable, a global function or a type's first segment, where the
  * reserved words are forbidden too. */
 static void check_name(lower_ctx *c, TSNode ident, const char *name, bool as_variable) {
-  if (!name) return;
+  if (!name || ts_node_symbol(ident) == syms[SYM_ESCAPED_IDENT]) return; /* `in` is a fine field name */
   uint32_t off = ts_node_start_byte(ident), len = ts_node_end_byte(ident) - off;
   if (in_list(name, keywords, ARRAY_LEN(keywords)))
     report(c, RULECORE_DIAG_RESERVED_IDENTIFIER, off, len, "'%s' is a keyword and cannot be used as a name", name);
@@ -873,6 +881,13 @@ static bool prescan_nesting(lower_ctx *c) {
       operand = true;
       unary = 0;
       continue;
+    case '`': /* a field name in backticks */
+      i++;
+      while (i < n && z[i] != '`' && z[i] != '\n') i++;
+      i++;
+      operand = true;
+      unary = 0;
+      continue;
     case '(':
     case '[':
     case '{':
@@ -960,10 +975,22 @@ rulecore_status syn_parse(const syn_limits *limits, const char *text, size_t len
   if (!check_utf8(&c)) return d->oom ? RULECORE_ERR_NOMEM : RULECORE_ERR_SOURCE;
   if (!prescan_nesting(&c)) return c.nomem || d->oom ? RULECORE_ERR_NOMEM : RULECORE_ERR_SOURCE;
 
+  /* tree-sitter's lexer takes a NUL byte for the end of input, yet CEL
+   * allows one inside a string.  The parser gets a copy with each NUL made
+   * 0x01, which lexes the same way inside a string and is as unexpected
+   * outside one; literals are decoded from the original text. */
+  char *lexed = t->text;
+  if (memchr(t->text, '\0', kept)) {
+    lexed = mem_strndup(t->text, kept);
+    if (!lexed) return RULECORE_ERR_NOMEM;
+    for (size_t i = 0; i < kept; i++)
+      if (lexed[i] == '\0') lexed[i] = '\1';
+  }
   TSParser *parser = ts_parser_new();
   ts_parser_set_language(parser, tree_sitter_rulecore());
-  TSTree *tree = ts_parser_parse_string(parser, NULL, t->text, (uint32_t)kept);
+  TSTree *tree = ts_parser_parse_string(parser, NULL, lexed, (uint32_t)kept);
   ts_parser_delete(parser);
+  if (lexed != t->text) mem_free(lexed);
   if (!tree) return RULECORE_ERR_NOMEM;
   TSNode root = ts_tree_root_node(tree);
   if (ts_node_has_error(root)) {

@@ -8,7 +8,7 @@ AM_TESTS_ENVIRONMENT = CK_TAP_LOG_FILE_NAME=- CK_VERBOSITY=silent \
 
 # Golden-file tests of rulec (t/golden/KIND/NAME.rule -> NAME.out).
 TESTS += t/golden.sh
-EXTRA_DIST += t/golden.sh t/golden
+EXTRA_DIST += t/golden.sh t/golden t/schemas
 
 # The grammar's corpus and highlight tests, and parser.c freshness.
 TESTS += t/grammar.sh
@@ -21,7 +21,10 @@ EXTRA_DIST += t/grammar.sh t/consumer.c
 if HAVE_CHECK
 check_PROGRAMS += t/check_literal t/check_syntax t/check_diag
 TESTS += t/check_literal t/check_syntax t/check_diag
-t_check_cppflags = $(AM_CPPFLAGS) -I$(top_builddir)
+# src/ is searched for "quoted" includes only: src/check.h (the type
+# checker) must not hide libcheck's <check.h>.
+t_check_cppflags = -I$(top_builddir)/include -I$(top_srcdir)/include \
+	-iquote $(top_srcdir)/src -I$(top_builddir)
 t_check_literal_SOURCES = t/check_literal.c t/check_main.h
 t_check_literal_CPPFLAGS = $(t_check_cppflags)
 t_check_literal_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
@@ -34,6 +37,12 @@ t_check_diag_SOURCES = t/check_diag.c t/check_main.h
 t_check_diag_CPPFLAGS = $(t_check_cppflags) $(JANSSON_CFLAGS)
 t_check_diag_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 t_check_diag_LDADD = librulecore_core.la $(CHECK_LIBS) $(JANSSON_LIBS)
+check_PROGRAMS += t/check_schema
+TESTS += t/check_schema
+t_check_schema_SOURCES = t/check_schema.c t/check_main.h
+t_check_schema_CPPFLAGS = $(t_check_cppflags)
+t_check_schema_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+t_check_schema_LDADD = librulecore_core.la $(CHECK_LIBS)
 else
 check_SCRIPTS = t/check-missing
 TESTS += t/check-missing
@@ -45,3 +54,22 @@ t/check-missing: Makefile
 	  'echo "not ok 1 - the check unit tests were not built: install the Debian package check (apt-get install check), then re-run configure"' \
 	  'exit 1' >$@ && chmod +x $@
 endif
+
+# The type checker's suite.  Its "conformance" tcase runs CEL's conformance
+# cases ($CONFORMANCE_DIR, else ../shared/conformance/core next to the source
+# tree) as checker tests, skipping those listed in t/conformance-skips.txt.
+# The shared tree is absent from a release tarball (make distcheck): only
+# then, with no CONFORMANCE_DIR given, is RULECORE_NO_CONFORMANCE=1 set,
+# which lets the tcase pass without the cases; anywhere else a missing
+# directory fails it.
+if HAVE_CHECK
+check_PROGRAMS += t/check_check
+TESTS += t/check_check
+t_check_check_SOURCES = t/check_check.c t/check_main.h
+t_check_check_CPPFLAGS = $(t_check_cppflags) $(JANSSON_CFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'
+t_check_check_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+t_check_check_LDADD = librulecore_core.la $(CHECK_LIBS) $(JANSSON_LIBS)
+endif
+EXTRA_DIST += t/conformance-skips.txt
+AM_TESTS_ENVIRONMENT += test -n "$${CONFORMANCE_DIR}" || test -d '$(top_srcdir)/../shared/conformance/core' || \
+	{ RULECORE_NO_CONFORMANCE=1; export RULECORE_NO_CONFORMANCE; };

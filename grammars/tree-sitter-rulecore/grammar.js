@@ -117,7 +117,7 @@ module.exports = grammar({
     select_expression: $ => prec(PREC.member, seq(
       field('operand', $._expression),
       '.',
-      field('field', $.identifier),
+      field('field', choice($.identifier, $.escaped_identifier)),
     )),
 
     index_expression: $ => prec(PREC.member, seq(
@@ -150,7 +150,7 @@ module.exports = grammar({
     )),
 
     field_initializer: $ => seq(
-      field('name', $.identifier),
+      field('name', choice($.identifier, $.escaped_identifier)),
       ':',
       field('value', $._expression),
     ),
@@ -170,6 +170,10 @@ module.exports = grammar({
     absolute_identifier: $ => seq('.', field('name', $.identifier)),
 
     identifier: _ => /[_a-zA-Z][_a-zA-Z0-9]*/,
+
+    // A field name in backticks, for map keys and fields that are not
+    // identifiers: m.`content-type`, T{`a.b`: 1}.
+    escaped_identifier: _ => /`[_a-zA-Z0-9.\-\/ ]+`/,
 
     _literal: $ => choice(
       $.int_literal,

@@ -21,6 +21,8 @@
 (field_initializer
   name: (identifier) @property)
 
+(escaped_identifier) @property
+
 ; Functions
 ; ---------
 

@@ -1,0 +1,929 @@
+/*
+ * check.c: names, types and overloads.
+ *
+ * Inference follows CEL's reference checker: every overload signature is
+ * instantiated with fresh type parameters, argument types are unified with
+ * its parameters under a substitution, and the result is the substituted
+ * result type.  dyn is assignable both ways; an unbound parameter that
+ * survives to the end becomes dyn; list and map literals join their
+ * elements to the most general common type, or to dyn.  A node whose type
+ * is already an error types as *error* silently, so one mistake gives one
+ * message.
+ */
+#include "check.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "regex.h"
+#include "suggest.h"
+
+/* ---- the overload table ---- */
+
+typedef struct overload_spec {
+  const char *name, *function;
+  bool method;
+  uint32_t nparams;
+  const char *result, *params[3];
+} overload_spec;
+
+#define G false
+#define M true
+static const overload_spec overload_specs[OVERLOAD_COUNT] = {
+    {0},
+#define OVERLOAD(id, fn, style, res, n, ...) {#id, fn, style, n, res, {__VA_ARGS__}},
+#include "overloads.def"
+#undef OVERLOAD
+};
+#undef G
+#undef M
+
+static overload overloads[OVERLOAD_COUNT];
+static arena overload_arena; /* lives as long as the process */
+static bool overloads_ok;
+static pthread_once_t overloads_once = PTHREAD_ONCE_INIT;
+
+static const type *spec_type(const char *spec) {
+  const type *t = type_primitive(spec);
+  if (t) return t;
+  char why[128];
+  const char *whyp;
+  return schema_parse_type(NULL, &overload_arena, spec, true, &whyp, why, sizeof why);
+}
+
+static void overloads_init(void) {
+  overloads_ok = true;
+  for (int i = 1; i < OVERLOAD_COUNT; i++) {
+    const overload_spec *sp = &overload_specs[i];
+    overload *o = &overloads[i];
+    o->id = (overload_id)i;
+    o->name = sp->name;
+    o->function = sp->function;
+    o->method = sp->method;
+    o->nparams = sp->nparams;
+    o->result = spec_type(sp->result);
+    if (!o->result) overloads_ok = false;
+    for (uint32_t k = 0; k < sp->nparams; k++) {
+      o->params[k] = spec_type(sp->params[k]);
+      if (!o->params[k]) overloads_ok = false;
+    }
+  }
+}
+
+const overload *check_overload(overload_id id) {
+  pthread_once(&overloads_once, overloads_init);
+  return id > OVERLOAD_NONE && id < OVERLOAD_COUNT && overloads_ok ? &overloads[id] : NULL;
+}
+
+/* ---- checker state ---- */
+
+typedef struct scope_entry {
+  const char *name;
+  const type *type;
+} scope_entry;
+
+typedef struct checker {
+  const check_options *o;
+  ast *t;
+  arena *a;
+  rulecore_diagnostics *d;
+  bool nomem;
+  /* The substitution: subst[id - 1] is what parameter id is bound to.
+   * Every binding is logged on the trail with the value it replaced, so an
+   * attempt that fails is undone in time proportional to what it bound. */
+  const type **subst;
+  uint32_t nparams, cap;
+  struct trail_entry {
+    uint32_t id;
+    const type *old;
+  } *trail;
+  uint32_t ntrail, trail_cap;
+  /* Macro-bound variables, innermost last. */
+  scope_entry *scope;
+  uint32_t nscope, scope_cap;
+} checker;
+
+static void report(checker *c, int code, const ast_span *at, const char *fmt, ...) PRINTF_LIKE(4, 5);
+
+static void report(checker *c, int code, const ast_span *at, const char *fmt, ...) {
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  diag_add(c->d, &c->t->src, RULECORE_SEVERITY_ERROR, code, at->offset, at->length, "%s", msg);
+}
+
+static const type *oom(checker *c) {
+  c->nomem = true;
+  return T_ERROR;
+}
+
+static const type *fresh_param(checker *c, const char *name) {
+  if (c->nparams == c->cap) {
+    uint32_t cap = c->cap ? c->cap * 2 : 32;
+    const type **s = mem_realloc(c->subst, cap * sizeof *s);
+    if (!s) return oom(c);
+    c->subst = s;
+    c->cap = cap;
+  }
+  c->subst[c->nparams] = NULL;
+  const type *p = type_param(c->a, name, c->nparams + 1);
+  if (!p) return oom(c);
+  c->nparams++;
+  return p;
+}
+
+/* Follow the substitution at the top of t. */
+static const type *walk(const checker *c, const type *t) {
+  while (t && t->kind == TYPE_PARAM && t->id && t->id <= c->nparams && c->subst[t->id - 1]) t = c->subst[t->id - 1];
+  return t;
+}
+
+/* t with every bound parameter replaced; unbound ones become dyn when
+ * finalize is set (the end of checking), else stay. */
+static const type *substitute(checker *c, const type *t, bool finalize) {
+  t = walk(c, t);
+  if (!t) return T_DYN;
+  switch (t->kind) {
+  case TYPE_PARAM: return finalize ? T_DYN : t;
+  case TYPE_LIST: {
+    const type *e = substitute(c, t->elem, finalize);
+    if (e == t->elem) return t;
+    const type *r = type_list(c->a, e);
+    return r ? r : oom(c);
+  }
+  case TYPE_TYPE: {
+    if (!t->elem) return t; /* the bare `type` type */
+    const type *e = substitute(c, t->elem, finalize);
+    if (e == t->elem) return t;
+    const type *r = type_type(c->a, e);
+    return r ? r : oom(c);
+  }
+  case TYPE_MAP: {
+    const type *k = substitute(c, t->key, finalize), *v = substitute(c, t->elem, finalize);
+    if (k == t->key && v == t->elem) return t;
+    const type *r = type_map(c->a, k, v);
+    return r ? r : oom(c);
+  }
+  default: return t;
+  }
+}
+
+static bool occurs(checker *c, const type *p, const type *t) {
+  t = walk(c, t);
+  if (!t) return false;
+  if (t->kind == TYPE_PARAM) return t->id == p->id;
+  if (t->kind == TYPE_LIST || t->kind == TYPE_TYPE) return occurs(c, p, t->elem);
+  if (t->kind == TYPE_MAP) return occurs(c, p, t->key) || occurs(c, p, t->elem);
+  return false;
+}
+
+/* Set parameter id to t, logging the old value. */
+static bool set_binding(checker *c, uint32_t id, const type *t) {
+  if (c->ntrail == c->trail_cap) {
+    uint32_t cap = c->trail_cap ? c->trail_cap * 2 : 64;
+    struct trail_entry *tr = mem_realloc(c->trail, cap * sizeof *tr);
+    if (!tr) {
+      c->nomem = true;
+      return false;
+    }
+    c->trail = tr;
+    c->trail_cap = cap;
+  }
+  c->trail[c->ntrail].id = id;
+  c->trail[c->ntrail].old = c->subst[id - 1];
+  c->ntrail++;
+  c->subst[id - 1] = t;
+  return true;
+}
+
+static bool bind(checker *c, const type *p, const type *t) {
+  if (occurs(c, p, t)) return false;
+  return set_binding(c, p->id, t);
+}
+
+static bool less_specific(checker *c, const type *a, const type *b);
+
+/* The last parameter of t's chain of parameter bindings (t itself when it
+ * is bound to no parameter), or NULL when t is not a parameter. */
+static const type *last_param(const checker *c, const type *t) {
+  if (!t || t->kind != TYPE_PARAM) return NULL;
+  for (;;) {
+    const type *next = t->id && t->id <= c->nparams ? c->subst[t->id - 1] : NULL;
+    if (!next || next->kind != TYPE_PARAM) return t;
+    t = next;
+  }
+}
+
+/* Can a value of type `from` be used where `to` is expected?  Binds
+ * parameters on either side as it goes (the caller marks the trail to
+ * undo a failed attempt). */
+static bool assignable(checker *c, const type *to, const type *from) {
+  /* A parameter already bound takes the more general of its binding and
+   * the new type: in `true ? null : order` A goes from null_type to the
+   * record, in `1 == dyn(x)` from int to dyn. */
+  const type *p = last_param(c, to);
+  if (p && c->subst[p->id - 1]) {
+    const type *bound = c->subst[p->id - 1];
+    if (!assignable(c, bound, from)) return false;
+    const type *wf = walk(c, from);
+    if (wf->kind != TYPE_PARAM && !less_specific(c, bound, wf) && !occurs(c, p, wf)) return set_binding(c, p->id, wf);
+    return true;
+  }
+  to = walk(c, to);
+  from = walk(c, from);
+  if (to == from) return true;
+  if (to->kind == TYPE_ERROR || from->kind == TYPE_ERROR) return true;
+  if (to->kind == TYPE_PARAM && from->kind == TYPE_PARAM && to->id == from->id) return true;
+  if (to->kind == TYPE_PARAM) return bind(c, to, from);
+  if (from->kind == TYPE_PARAM) return bind(c, from, to);
+  if (to->kind == TYPE_DYN || from->kind == TYPE_DYN) return true;
+  /* null stands for an absent record, compared either way round. */
+  if ((from->kind == TYPE_NULL && to->kind == TYPE_RECORD) || (to->kind == TYPE_NULL && from->kind == TYPE_RECORD))
+    return true;
+  if (to->kind != from->kind) return false;
+  switch (to->kind) {
+  case TYPE_LIST: return assignable(c, to->elem, from->elem);
+  case TYPE_MAP: return assignable(c, to->key, from->key) && assignable(c, to->elem, from->elem);
+  case TYPE_TYPE: return true; /* type values compare whatever type they denote */
+  case TYPE_RECORD: return strcmp(to->name, from->name) == 0;
+  default: return true;
+  }
+}
+
+/* ---- undoing bindings ---- */
+
+/* A point to return to: the trail's length. */
+static uint32_t trail_mark(const checker *c) { return c->ntrail; }
+
+static void trail_undo(checker *c, uint32_t mark) {
+  while (c->ntrail > mark) {
+    c->ntrail--;
+    c->subst[c->trail[c->ntrail].id - 1] = c->trail[c->ntrail].old;
+  }
+}
+
+/* Is a at most as specific as b (dyn or a parameter is least specific)? */
+static bool less_specific(checker *c, const type *a, const type *b) {
+  a = walk(c, a);
+  b = walk(c, b);
+  if (a->kind == TYPE_DYN || a->kind == TYPE_PARAM || a->kind == TYPE_ERROR) return true;
+  if (b->kind == TYPE_DYN || b->kind == TYPE_PARAM) return false;
+  if (b->kind == TYPE_NULL) return true; /* null is the most specific: [user, null] is list(user) */
+  if (a->kind != b->kind) return false;
+  switch (a->kind) {
+  case TYPE_LIST:
+  case TYPE_TYPE: return !a->elem || !b->elem || less_specific(c, a->elem, b->elem);
+  case TYPE_MAP: return less_specific(c, a->key, b->key) && less_specific(c, a->elem, b->elem);
+  default: return true;
+  }
+}
+
+/* The join of a literal's element types: the most general of the two when
+ * one is assignable to the other, else dyn. */
+static const type *join(checker *c, const type *prev, const type *cur) {
+  if (!prev) return cur;
+  uint32_t mark = trail_mark(c);
+  if (assignable(c, prev, cur)) return less_specific(c, prev, cur) ? prev : cur;
+  trail_undo(c, mark);
+  return T_DYN;
+}
+
+/* A signature type with its parameters replaced by fresh ones (one set per
+ * instantiation, shared across the signature through map). */
+typedef struct inst {
+  const char *names[4];
+  const type *fresh[4];
+  uint32_t n;
+} inst;
+
+static const type *instantiate(checker *c, inst *in, const type *t) {
+  switch (t->kind) {
+  case TYPE_PARAM:
+    for (uint32_t i = 0; i < in->n; i++)
+      if (strcmp(in->names[i], t->name) == 0) return in->fresh[i];
+    if (in->n == ARRAY_LEN(in->names)) return T_DYN;
+    in->names[in->n] = t->name;
+    in->fresh[in->n] = fresh_param(c, t->name);
+    return in->fresh[in->n++];
+  case TYPE_LIST: {
+    const type *r = type_list(c->a, instantiate(c, in, t->elem));
+    return r ? r : oom(c);
+  }
+  case TYPE_TYPE: {
+    const type *r = type_type(c->a, instantiate(c, in, t->elem));
+    return r ? r : oom(c);
+  }
+  case TYPE_MAP: {
+    const type *k = instantiate(c, in, t->key);
+    const type *r = type_map(c->a, k, instantiate(c, in, t->elem));
+    return r ? r : oom(c);
+  }
+  default: return t;
+  }
+}
+
+/* ---- messages ---- */
+
+/* How a user writes the function: "'>'" for "_>_", "'in'", "index". */
+static const char *display_name(const char *fn, char *out, size_t n) {
+  size_t len = strlen(fn);
+  if (strcmp(fn, "@in") == 0) return "'in'";
+  if (strcmp(fn, "_[_]") == 0) return "indexing '[]'";
+  if (strcmp(fn, "_?_:_") == 0) return "'?:'";
+  if (len >= 3 && fn[0] == '_' && fn[len - 1] == '_') {
+    snprintf(out, n, "'%.*s'", (int)(len - 2), fn + 1);
+  } else if (len >= 2 && fn[len - 1] == '_') {
+    snprintf(out, n, "'%.*s'", (int)(len - 1), fn);
+  } else {
+    snprintf(out, n, "'%s'", fn);
+  }
+  return out;
+}
+
+/* "(int, list(A))": argument types as inferred (c set), or a signature as
+ * declared (c NULL, parameters by name). */
+static void format_args(buf *b, checker *c, const type *const *args, uint32_t n) {
+  buf_putc(b, '(');
+  for (uint32_t i = 0; i < n; i++) {
+    if (i) buf_puts(b, ", ");
+    type_format(b, c ? substitute(c, args[i], true) : args[i]);
+  }
+  buf_putc(b, ')');
+}
+
+/* ---- overload resolution ---- */
+
+static bool is_error(checker *c, const type *t) { return walk(c, t)->kind == TYPE_ERROR; }
+
+/* Resolve a call of fn (method style when method) on argument types,
+ * reporting at at when nothing fits.  Sets *chosen when exactly one
+ * overload applies.  Returns the result type. */
+static const type *resolve_call(checker *c, const char *fn, bool method, const type *const *args, uint32_t nargs,
+                                const ast_span *at, overload_id *chosen) {
+  *chosen = OVERLOAD_NONE;
+  for (uint32_t i = 0; i < nargs; i++)
+    if (is_error(c, args[i])) return T_ERROR;
+  const type *result = NULL;
+  uint32_t matches = 0;
+  bool known = false;
+  uint32_t mark = trail_mark(c);
+  /* The bindings of the first match, replayed when it is the only one. */
+  struct trail_entry *won = NULL;
+  uint32_t nwon = 0;
+  for (int id = 1; id < OVERLOAD_COUNT; id++) {
+    const overload *o = check_overload((overload_id)id);
+    if (!o || strcmp(o->function, fn) != 0) continue;
+    known = true;
+    if (o->method != method || o->nparams != nargs) continue;
+    inst in = {.n = 0};
+    bool ok = true;
+    for (uint32_t k = 0; k < nargs && ok; k++) ok = assignable(c, instantiate(c, &in, o->params[k]), args[k]);
+    if (ok) {
+      const type *r = substitute(c, instantiate(c, &in, o->result), false);
+      result = matches == 0 ? r : (type_equal(substitute(c, result, false), r) ? result : T_DYN);
+      if (matches == 0) {
+        *chosen = o->id;
+        nwon = c->ntrail - mark;
+        won = mem_alloc((nwon ? nwon : 1) * sizeof *won);
+        if (!won) return oom(c);
+        for (uint32_t k = 0; k < nwon; k++) {
+          won[k].id = c->trail[mark + k].id;
+          won[k].old = c->subst[won[k].id - 1]; /* the value it was bound to */
+        }
+      } else {
+        *chosen = OVERLOAD_NONE;
+      }
+      matches++;
+    }
+    trail_undo(c, mark);
+  }
+  if (matches == 1) {
+    /* Keep what the one match bound (e.g. an empty list's element type). */
+    for (uint32_t k = 0; k < nwon; k++) {
+      if (!set_binding(c, won[k].id, won[k].old)) {
+        mem_free(won);
+        return oom(c);
+      }
+    }
+  }
+  mem_free(won);
+  if (matches) return result;
+  char namebuf[64];
+  const char *name = display_name(fn, namebuf, sizeof namebuf);
+  if (!known) {
+    report(c, RULECORE_DIAG_UNDECLARED_REFERENCE, at, "undeclared reference to function %s", name);
+    return T_ERROR;
+  }
+  buf b = {0};
+  buf_printf(&b, "no matching overload for %s applied to ", name);
+  format_args(&b, c, args, nargs);
+  buf_puts(&b, "; overloads:");
+  uint32_t listed = 0;
+  for (int id = 1; id < OVERLOAD_COUNT; id++) {
+    const overload *o = check_overload((overload_id)id);
+    if (!o || strcmp(o->function, fn) != 0 || o->method != method) continue;
+    buf_puts(&b, listed++ ? ", " : " ");
+    format_args(&b, NULL, o->params, o->nparams);
+  }
+  if (!listed) buf_printf(&b, " none as a %s", method ? "method" : "global function");
+  report(c, RULECORE_DIAG_NO_MATCHING_OVERLOAD, at, "%s", b.data ? b.data : "no matching overload");
+  buf_release(&b);
+  return T_ERROR;
+}
+
+/* ---- scopes ---- */
+
+static bool scope_push(checker *c, const char *name, const type *t) {
+  if (c->nscope == c->scope_cap) {
+    uint32_t cap = c->scope_cap ? c->scope_cap * 2 : 8;
+    scope_entry *s = mem_realloc(c->scope, cap * sizeof *s);
+    if (!s) return false;
+    c->scope = s;
+    c->scope_cap = cap;
+  }
+  c->scope[c->nscope].name = name;
+  c->scope[c->nscope].type = t;
+  c->nscope++;
+  return true;
+}
+
+static int32_t scope_find(const checker *c, const char *name) {
+  for (uint32_t i = c->nscope; i-- > 0;)
+    if (strcmp(c->scope[i].name, name) == 0) return (int32_t)i;
+  return -1;
+}
+
+/* ---- names ---- */
+
+static const char *variable_name_at(const void *ctx, size_t i) {
+  const checker *c = ctx;
+  if (i < c->nscope) return c->scope[i].name;
+  i -= c->nscope;
+  return c->o->schema && i < c->o->schema->nvars ? c->o->schema->vars[i].name : NULL;
+}
+
+/* The type value a type name denotes (`int` -> type(int)), or NULL. */
+static const type *type_name_value(checker *c, const char *name) {
+  const type *t = type_primitive(name);
+  if (!t && c->o->schema) t = schema_record(c->o->schema, name);
+  if (!t && strcmp(name, "list") == 0) t = type_list(c->a, T_DYN);
+  if (!t && strcmp(name, "map") == 0) t = type_map(c->a, T_DYN, T_DYN);
+  if (!t && strcmp(name, "type") == 0) t = type_type(c->a, NULL);
+  if (!t) return NULL;
+  const type *r = type_type(c->a, t);
+  return r ? r : oom(c);
+}
+
+/* Resolve name as a schema variable or a type name; sets n's reference.
+ * NULL when it is neither. */
+static const type *resolve_global(checker *c, ast_node *n, const char *name) {
+  const schema_var *v = c->o->schema ? schema_variable(c->o->schema, name) : NULL;
+  if (v) {
+    n->ref_kind = REF_VARIABLE;
+    n->ref = (int32_t)v->index;
+    return v->type;
+  }
+  const type *tv = type_name_value(c, name);
+  if (tv) {
+    n->ref_kind = REF_TYPE;
+    return tv;
+  }
+  return NULL;
+}
+
+static const type *check_ident(checker *c, ast_node *n) {
+  const char *name = n->u.ident.name;
+  if (!n->u.ident.absolute) {
+    int32_t k = scope_find(c, name);
+    if (k >= 0) {
+      n->ref_kind = REF_BOUND;
+      n->ref = k;
+      return c->scope[k].type;
+    }
+  }
+  const type *t = resolve_global(c, n, name);
+  if (t) return t;
+  const char *near = suggest_closest(name, c->nscope + (c->o->schema ? c->o->schema->nvars : 0), variable_name_at, c);
+  report(c, RULECORE_DIAG_UNDECLARED_REFERENCE, &n->span, "undeclared reference to '%s'%s%s%s", name,
+         near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+  return T_ERROR;
+}
+
+/* ---- nodes ---- */
+
+static const type *check_node(checker *c, ast_node *n);
+
+static const char *field_name_at(const void *ctx, size_t i) { return ((const type *)ctx)->fields[i].name; }
+
+/* The type of selecting field (at field_span) from a value of type t. */
+static const type *select_field(checker *c, ast_node *n, const type *t, const char *field, const ast_span *at) {
+  t = walk(c, t);
+  switch (t->kind) {
+  case TYPE_ERROR: return T_ERROR;
+  case TYPE_DYN:
+  case TYPE_PARAM: return T_DYN;
+  case TYPE_RECORD: {
+    const record_field *f = type_field(t, field);
+    if (f) {
+      if (n) n->ref = (int32_t)f->index;
+      return f->type;
+    }
+    const char *near = suggest_closest(field, t->nfields, field_name_at, t);
+    report(c, RULECORE_DIAG_NO_SUCH_FIELD, at, "no field '%s' on type %s%s%s%s", field, t->name,
+           near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+    return T_ERROR;
+  }
+  case TYPE_MAP: {
+    const type *k = walk(c, t->key);
+    if (k->kind == TYPE_STRING || k->kind == TYPE_DYN || k->kind == TYPE_PARAM) return t->elem;
+    break;
+  }
+  default: break;
+  }
+  char ts[128];
+  report(c, RULECORE_DIAG_NO_SUCH_FIELD, at, "type %s has no fields (selecting '%s')",
+         type_spell(ts, sizeof ts, substitute(c, t, true)), field);
+  return T_ERROR;
+}
+
+/* The dotted name a chain of selects over an identifier spells
+ * ("a.b.c", without the leading dot of an absolute name), in the arena. */
+static char *dotted(checker *c, const ast_node *n) {
+  if (n->kind == AST_IDENT) return arena_strndup(c->a, n->u.ident.name, strlen(n->u.ident.name));
+  if (n->kind != AST_SELECT) return NULL;
+  char *left = dotted(c, n->u.select.operand);
+  if (!left) return NULL;
+  size_t ll = strlen(left), fl = strlen(n->u.select.field);
+  char *z = arena_alloc(c->a, ll + fl + 2);
+  if (!z) return NULL;
+  memcpy(z, left, ll);
+  z[ll] = '.';
+  memcpy(z + ll + 1, n->u.select.field, fl + 1);
+  return z;
+}
+
+static const type *check_select(checker *c, ast_node *n) {
+  if (n->ref_kind != REF_NONE) return n->type; /* a qualified name, resolved by a select above */
+  /* A qualified name `a.b.c` may name a variable or type as a whole (CEL
+   * namespaces): the longest declared prefix wins, unless its first part is
+   * a macro-bound variable, which shadows every global. */
+  const ast_node *root = n;
+  while (root->kind == AST_SELECT) root = root->u.select.operand;
+  if (root->kind == AST_IDENT && (root->u.ident.absolute || scope_find(c, root->u.ident.name) < 0)) {
+    char *name = dotted(c, n);
+    if (!name) return oom(c);
+    /* The whole chain, then shorter prefixes, down to (not including) the
+     * bare root identifier, which check_ident resolves. */
+    size_t len = strlen(name);
+    for (ast_node *x = n; x->kind == AST_SELECT; x = x->u.select.operand) {
+      ast_node probe = {0};
+      const type *t = resolve_global(c, &probe, name);
+      if (t) {
+        /* The prefix names the variable as a whole: mark it (the tree keeps
+         * its shape, so checking again against another schema starts from
+         * the same tree) and select what follows from it. */
+        x->ref_kind = probe.ref_kind;
+        x->ref = probe.ref;
+        x->type = t;
+        if (x == n) return t;
+        break;
+      }
+      len -= strlen(x->u.select.field) + 1;
+      name[len] = '\0';
+    }
+  }
+  const type *operand = check_node(c, n->u.select.operand);
+  return select_field(c, n, operand, n->u.select.field, &n->u.select.field_span);
+}
+
+static const type *check_has(checker *c, ast_node *n) {
+  ast_node *arg = n->u.call.args[0];
+  if (arg->kind != AST_SELECT) {
+    report(c, RULECORE_DIAG_BAD_MACRO, &arg->span, "has() takes a field selection such as has(a.b)");
+    check_node(c, arg);
+    return T_BOOL;
+  }
+  n->macro = MACRO_HAS;
+  const type *operand = check_node(c, arg->u.select.operand);
+  const type *w = walk(c, operand);
+  if (w->kind == TYPE_RECORD || w->kind == TYPE_MAP || w->kind == TYPE_DYN || w->kind == TYPE_PARAM ||
+      w->kind == TYPE_ERROR) {
+    arg->type = select_field(c, arg, operand, arg->u.select.field, &arg->u.select.field_span);
+  } else {
+    char ts[128];
+    report(c, RULECORE_DIAG_BAD_MACRO, &arg->span, "has() needs a record or map, not %s",
+           type_spell(ts, sizeof ts, substitute(c, operand, true)));
+    arg->type = T_ERROR;
+  }
+  return T_BOOL;
+}
+
+static const struct {
+  const char *name;
+  ast_macro macro;
+  uint32_t nargs;
+} comprehensions[] = {
+    {"all", MACRO_ALL, 2},       {"exists", MACRO_EXISTS, 2}, {"exists_one", MACRO_EXISTS_ONE, 2},
+    {"map", MACRO_MAP, 2},       {"map", MACRO_MAP, 3},       {"filter", MACRO_FILTER, 2},
+};
+
+/* Require a condition to be a bool. */
+static void require_bool(checker *c, const ast_node *n, const type *t, const char *what) {
+  uint32_t mark = trail_mark(c);
+  if (!assignable(c, T_BOOL, t)) {
+    trail_undo(c, mark);
+    char ts[128];
+    report(c, RULECORE_DIAG_NO_MATCHING_OVERLOAD, &n->span, "%s must be a bool, not %s", what,
+           type_spell(ts, sizeof ts, substitute(c, t, true)));
+  }
+}
+
+static const type *check_comprehension(checker *c, ast_node *n, ast_macro macro) {
+  ast_node *var = n->u.call.args[0];
+  const char *fname = n->u.call.function;
+  const type *range = check_node(c, n->u.call.target);
+  if (var->kind != AST_IDENT || var->u.ident.absolute) {
+    report(c, RULECORE_DIAG_BAD_MACRO, &var->span, "the first argument of %s() must be a simple name", fname);
+    for (uint32_t i = 1; i < n->u.call.nargs; i++) check_node(c, n->u.call.args[i]);
+    return T_ERROR;
+  }
+  n->macro = (uint8_t)macro;
+  const type *r = walk(c, range), *elem;
+  switch (r->kind) {
+  case TYPE_LIST: elem = r->elem; break;
+  case TYPE_MAP: elem = r->key; break;
+  case TYPE_DYN:
+  case TYPE_PARAM:
+  case TYPE_ERROR: elem = T_DYN; break;
+  default: {
+    char ts[128];
+    report(c, RULECORE_DIAG_BAD_MACRO, &n->u.call.target->span, "%s() needs a list or a map, not %s", fname,
+           type_spell(ts, sizeof ts, substitute(c, range, true)));
+    elem = T_ERROR;
+  }
+  }
+  var->type = elem;
+  var->ref_kind = REF_BOUND;
+  var->ref = (int32_t)c->nscope;
+  if (!scope_push(c, var->u.ident.name, elem)) return oom(c);
+  const type *result = T_BOOL;
+  if (macro == MACRO_MAP) {
+    if (n->u.call.nargs == 3) require_bool(c, n->u.call.args[1], check_node(c, n->u.call.args[1]), "a map() filter");
+    const type *t = check_node(c, n->u.call.args[n->u.call.nargs - 1]);
+    result = type_list(c->a, t);
+  } else {
+    const type *p = check_node(c, n->u.call.args[1]);
+    char what[48];
+    snprintf(what, sizeof what, "the condition of %s()", fname);
+    require_bool(c, n->u.call.args[1], p, what);
+    if (macro == MACRO_FILTER) result = type_list(c->a, elem);
+  }
+  c->nscope--;
+  return result ? result : oom(c);
+}
+
+/* A constant regular expression is compiled now, so a bad one is an error
+ * at its position rather than at every evaluation. */
+static void check_regex(checker *c, const ast_node *pattern) {
+  if (pattern->kind != AST_STRING) return;
+  char err[160];
+  size_t where;
+  if (!regex_validate(pattern->u.text.data, pattern->u.text.len, err, sizeof err, &where))
+    report(c, RULECORE_DIAG_BAD_REGEX, &pattern->span, "invalid regular expression at offset %zu: %s", where, err);
+}
+
+static const type *check_call(checker *c, ast_node *n) {
+  const char *fn = n->u.call.function;
+  uint32_t nargs = n->u.call.nargs;
+  if (!n->u.call.target && !n->u.call.absolute && strcmp(fn, "has") == 0 && nargs == 1) return check_has(c, n);
+  if (n->u.call.target) {
+    for (size_t i = 0; i < ARRAY_LEN(comprehensions); i++)
+      if (strcmp(fn, comprehensions[i].name) == 0 && nargs == comprehensions[i].nargs)
+        return check_comprehension(c, n, comprehensions[i].macro);
+  }
+  const type *args[4];
+  uint32_t total = nargs + (n->u.call.target ? 1 : 0);
+  if (total > ARRAY_LEN(args)) {
+    for (uint32_t i = 0; i < nargs; i++) check_node(c, n->u.call.args[i]);
+    if (n->u.call.target) check_node(c, n->u.call.target);
+    report(c, RULECORE_DIAG_NO_MATCHING_OVERLOAD, &n->u.call.function_span,
+           "no function '%s' takes %u arguments", fn, nargs);
+    return T_ERROR;
+  }
+  uint32_t k = 0;
+  if (n->u.call.target) args[k++] = check_node(c, n->u.call.target);
+  for (uint32_t i = 0; i < nargs; i++) args[k++] = check_node(c, n->u.call.args[i]);
+  if (strcmp(fn, "matches") == 0 && total == 2) check_regex(c, n->u.call.target ? n->u.call.args[0] : n->u.call.args[1]);
+  overload_id chosen;
+  const type *r = resolve_call(c, fn, n->u.call.target != NULL, args, total, &n->u.call.function_span, &chosen);
+  n->overload = (uint16_t)chosen;
+  return r;
+}
+
+static const char *const binary_functions[OP_COUNT] = {
+    [OP_OR] = "_||_", [OP_AND] = "_&&_", [OP_LT] = "_<_",  [OP_LE] = "_<=_", [OP_GT] = "_>_",
+    [OP_GE] = "_>=_", [OP_EQ] = "_==_",  [OP_NE] = "_!=_", [OP_IN] = "@in",  [OP_ADD] = "_+_",
+    [OP_SUB] = "_-_", [OP_MUL] = "_*_",  [OP_DIV] = "_/_", [OP_MOD] = "_%_",
+};
+
+static const type *check_list(checker *c, ast_node *n) {
+  const type *elem = NULL;
+  for (uint32_t i = 0; i < n->u.list.n; i++) elem = join(c, elem, check_node(c, n->u.list.items[i]));
+  if (!elem) elem = fresh_param(c, "T");
+  const type *r = type_list(c->a, elem);
+  return r ? r : oom(c);
+}
+
+static const type *check_map(checker *c, ast_node *n) {
+  const type *k = NULL, *v = NULL;
+  for (uint32_t i = 0; i < n->u.map.n; i++) {
+    k = join(c, k, check_node(c, n->u.map.keys[i]));
+    v = join(c, v, check_node(c, n->u.map.values[i]));
+  }
+  if (!k) k = fresh_param(c, "K");
+  if (!v) v = fresh_param(c, "V");
+  const type *r = type_map(c->a, k, v);
+  return r ? r : oom(c);
+}
+
+static const type *check_struct(checker *c, ast_node *n) {
+  const char *name = n->u.record.type_name;
+  if (name[0] == '.') name++;
+  const type *rt = c->o->schema ? schema_record(c->o->schema, name) : NULL;
+  for (uint32_t i = 0; i < n->u.record.n; i++) {
+    const type *vt = check_node(c, n->u.record.values[i]);
+    if (!rt) continue;
+    const char *fname = n->u.record.fields[i];
+    const type *ft = select_field(c, NULL, rt, fname, &n->u.record.field_spans[i]);
+    if (is_error(c, ft)) continue;
+    uint32_t mark = trail_mark(c);
+    if (!assignable(c, ft, vt)) {
+      trail_undo(c, mark);
+      char want[128], got[128];
+      report(c, RULECORE_DIAG_NO_MATCHING_OVERLOAD, &n->u.record.values[i]->span,
+             "field '%s' of %s is %s, but the value is %s", fname, rt->name, type_spell(want, sizeof want, ft),
+             type_spell(got, sizeof got, substitute(c, vt, true)));
+    }
+  }
+  if (!rt) {
+    report(c, RULECORE_DIAG_UNDECLARED_REFERENCE, &n->u.record.type_span, "undeclared type '%s'", name);
+    return T_ERROR;
+  }
+  return rt;
+}
+
+static const type *check_node(checker *c, ast_node *n) {
+  if (!n || c->nomem) return T_ERROR;
+  const type *t = T_ERROR;
+  overload_id chosen = OVERLOAD_NONE;
+  switch (n->kind) {
+  case AST_NULL: t = T_NULL; break;
+  case AST_BOOL: t = T_BOOL; break;
+  case AST_INT: t = T_INT; break;
+  case AST_UINT: t = T_UINT; break;
+  case AST_DOUBLE: t = T_DOUBLE; break;
+  case AST_STRING: t = T_STRING; break;
+  case AST_BYTES: t = T_BYTES; break;
+  case AST_IDENT: t = check_ident(c, n); break;
+  case AST_SELECT: t = check_select(c, n); break;
+  case AST_CALL: t = check_call(c, n); break;
+  case AST_UNARY: {
+    const type *a = check_node(c, n->u.unary.operand);
+    t = resolve_call(c, n->u.unary.op == OP_NOT ? "!_" : "-_", false, &a, 1, &n->u.unary.op_span, &chosen);
+    break;
+  }
+  case AST_BINARY: {
+    const type *a[2] = {check_node(c, n->u.binary.left), check_node(c, n->u.binary.right)};
+    t = resolve_call(c, binary_functions[n->u.binary.op], false, a, 2, &n->u.binary.op_span, &chosen);
+    break;
+  }
+  case AST_CONDITIONAL: {
+    const type *a[3] = {check_node(c, n->u.cond.cond), check_node(c, n->u.cond.then),
+                        check_node(c, n->u.cond.otherwise)};
+    t = resolve_call(c, "_?_:_", false, a, 3, &n->span, &chosen);
+    break;
+  }
+  case AST_INDEX: {
+    const type *a[2] = {check_node(c, n->u.index.operand), check_node(c, n->u.index.index)};
+    t = resolve_call(c, "_[_]", false, a, 2, &n->u.index.index->span, &chosen);
+    break;
+  }
+  case AST_LIST: t = check_list(c, n); break;
+  case AST_MAP: t = check_map(c, n); break;
+  case AST_STRUCT: t = check_struct(c, n); break;
+  default: break;
+  }
+  if (chosen) n->overload = (uint16_t)chosen;
+  n->type = t;
+  return t;
+}
+
+/* Give every node its final type: bound parameters substituted, unbound
+ * ones dyn. */
+static void finalize(checker *c, ast_node *n) {
+  if (!n) return;
+  n->type = n->type ? substitute(c, n->type, true) : T_ERROR;
+  switch (n->kind) {
+  case AST_SELECT: finalize(c, n->u.select.operand); break;
+  case AST_INDEX:
+    finalize(c, n->u.index.operand);
+    finalize(c, n->u.index.index);
+    break;
+  case AST_CALL:
+    finalize(c, n->u.call.target);
+    for (uint32_t i = 0; i < n->u.call.nargs; i++) finalize(c, n->u.call.args[i]);
+    break;
+  case AST_UNARY: finalize(c, n->u.unary.operand); break;
+  case AST_BINARY:
+    finalize(c, n->u.binary.left);
+    finalize(c, n->u.binary.right);
+    break;
+  case AST_CONDITIONAL:
+    finalize(c, n->u.cond.cond);
+    finalize(c, n->u.cond.then);
+    finalize(c, n->u.cond.otherwise);
+    break;
+  case AST_LIST:
+    for (uint32_t i = 0; i < n->u.list.n; i++) finalize(c, n->u.list.items[i]);
+    break;
+  case AST_MAP:
+    for (uint32_t i = 0; i < n->u.map.n; i++) {
+      finalize(c, n->u.map.keys[i]);
+      finalize(c, n->u.map.values[i]);
+    }
+    break;
+  case AST_STRUCT:
+    for (uint32_t i = 0; i < n->u.record.n; i++) finalize(c, n->u.record.values[i]);
+    break;
+  default: break;
+  }
+}
+
+/* Clear what an earlier check left, so checking twice is checking once. */
+static void reset(ast_node *n) {
+  if (!n) return;
+  n->type = NULL;
+  n->macro = 0;
+  n->ref_kind = REF_NONE;
+  n->overload = 0;
+  n->ref = 0;
+  switch (n->kind) {
+  case AST_SELECT: reset(n->u.select.operand); break;
+  case AST_INDEX:
+    reset(n->u.index.operand);
+    reset(n->u.index.index);
+    break;
+  case AST_CALL:
+    reset(n->u.call.target);
+    for (uint32_t i = 0; i < n->u.call.nargs; i++) reset(n->u.call.args[i]);
+    break;
+  case AST_UNARY: reset(n->u.unary.operand); break;
+  case AST_BINARY:
+    reset(n->u.binary.left);
+    reset(n->u.binary.right);
+    break;
+  case AST_CONDITIONAL:
+    reset(n->u.cond.cond);
+    reset(n->u.cond.then);
+    reset(n->u.cond.otherwise);
+    break;
+  case AST_LIST:
+    for (uint32_t i = 0; i < n->u.list.n; i++) reset(n->u.list.items[i]);
+    break;
+  case AST_MAP:
+    for (uint32_t i = 0; i < n->u.map.n; i++) {
+      reset(n->u.map.keys[i]);
+      reset(n->u.map.values[i]);
+    }
+    break;
+  case AST_STRUCT:
+    for (uint32_t i = 0; i < n->u.record.n; i++) reset(n->u.record.values[i]);
+    break;
+  default: break;
+  }
+}
+
+rulecore_status check_ast(const check_options *o, ast *t, rulecore_diagnostics *d) {
+  if (!check_overload(OV_NOT_BOOL)) return RULECORE_ERR_NOMEM; /* the table failed to build */
+  checker c = {.o = o, .t = t, .a = &t->arena, .d = d};
+  size_t errors_before = d->errors;
+  reset(t->root);
+  const type *root = check_node(&c, t->root);
+  if (o->result && !c.nomem && !is_error(&c, root) && !assignable(&c, o->result, root)) {
+    char want[128], got[128];
+    report(&c, RULECORE_DIAG_WRONG_RESULT_TYPE, &t->root->span, "expected a %s expression, but this is %s",
+           type_spell(want, sizeof want, o->result), type_spell(got, sizeof got, substitute(&c, root, true)));
+  }
+  if (!c.nomem) finalize(&c, t->root);
+  mem_free(c.subst);
+  mem_free(c.trail);
+  mem_free(c.scope);
+  if (c.nomem || d->oom) return RULECORE_ERR_NOMEM;
+  diag_sort(d);
+  return d->errors > errors_before ? RULECORE_ERR_SOURCE : RULECORE_OK;
+}

@@ -1,0 +1,17 @@
+/*
+ * json.h: JSON input (jansson), with source positions for diagnostics.
+ */
+#ifndef RULECORE_JSON_H
+#define RULECORE_JSON_H
+
+#include "diag.h"
+#include "internal.h"
+#include "schema.h"
+
+/* Add the declarations of the schema document text[0..len) named file to
+ * s, reporting into d with positions in the document.  RULECORE_OK,
+ * RULECORE_ERR_SOURCE or RULECORE_ERR_NOMEM. */
+INTERNAL rulecore_status json_load_schema(rulecore_schema *s, const char *text, size_t len, const char *file,
+                                          rulecore_diagnostics *d);
+
+#endif
