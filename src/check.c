@@ -693,8 +693,20 @@ static void check_regex(checker *c, const ast_node *pattern) {
   if (pattern->kind != AST_STRING) return;
   char err[160];
   size_t where;
-  if (!regex_validate(pattern->u.text.data, pattern->u.text.len, err, sizeof err, &where))
-    report(c, RULECORE_DIAG_BAD_REGEX, &pattern->span, "invalid regular expression at offset %zu: %s", where, err);
+  if (regex_validate(pattern->u.text.data, pattern->u.text.len, err, sizeof err, &where)) return;
+  /* Point at the offending character when the literal's source is its
+   * text between single quotes (no prefix, no escapes); else at the
+   * literal. */
+  ast_span at = pattern->span;
+  const char *src = c->t->text + at.offset;
+  if (at.length == pattern->u.text.len + 2 && (src[0] == '"' || src[0] == '\'') &&
+      memcmp(src + 1, pattern->u.text.data, pattern->u.text.len) == 0 && where <= pattern->u.text.len) {
+    size_t off = at.offset + 1 + where;
+    diag_add(c->d, &c->t->src, RULECORE_SEVERITY_ERROR, RULECORE_DIAG_BAD_REGEX, off, where < pattern->u.text.len,
+             "invalid regular expression: %s", err);
+    return;
+  }
+  report(c, RULECORE_DIAG_BAD_REGEX, &at, "invalid regular expression at offset %zu: %s", where, err);
 }
 
 static const type *check_call(checker *c, ast_node *n) {
