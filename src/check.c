@@ -42,9 +42,17 @@ static const overload_spec overload_specs[OVERLOAD_COUNT] = {
 #undef M
 
 static overload overloads[OVERLOAD_COUNT];
+/* Overload ids sorted by function name (then id), for lookup by name. */
+static overload_id by_function[OVERLOAD_COUNT - 1];
 static arena overload_arena; /* lives as long as the process */
 static bool overloads_ok;
 static pthread_once_t overloads_once = PTHREAD_ONCE_INIT;
+
+static int cmp_by_function(const void *a, const void *b) {
+  overload_id x = *(const overload_id *)a, y = *(const overload_id *)b;
+  int c = strcmp(overload_specs[x].function, overload_specs[y].function);
+  return c ? c : (x > y) - (x < y);
+}
 
 static const type *spec_type(const char *spec) {
   const type *t = type_primitive(spec);
@@ -70,7 +78,26 @@ static void overloads_init(void) {
       o->params[k] = spec_type(sp->params[k]);
       if (!o->params[k]) overloads_ok = false;
     }
+    by_function[i - 1] = (overload_id)i;
   }
+  qsort(by_function, ARRAY_LEN(by_function), sizeof by_function[0], cmp_by_function);
+}
+
+/* The overloads of function fn: *first is the index in by_function of the
+ * first; returns how many. */
+static size_t overloads_of(const char *fn, size_t *first) {
+  size_t lo = 0, hi = ARRAY_LEN(by_function);
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (strcmp(overload_specs[by_function[mid]].function, fn) < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  size_t n = 0;
+  while (lo + n < ARRAY_LEN(by_function) && strcmp(overload_specs[by_function[lo + n]].function, fn) == 0) n++;
+  *first = lo;
+  return n;
 }
 
 const overload *check_overload(overload_id id) {
@@ -375,11 +402,11 @@ static const type *resolve_call(checker *c, const char *fn, bool method, const t
   /* The bindings of the first match, replayed when it is the only one. */
   struct trail_entry *won = NULL;
   uint32_t nwon = 0;
-  for (int id = 1; id < OVERLOAD_COUNT; id++) {
-    const overload *o = check_overload((overload_id)id);
-    if (!o || strcmp(o->function, fn) != 0) continue;
-    known = true;
-    if (o->method != method || o->nparams != nargs) continue;
+  size_t first, count = overloads_of(fn, &first);
+  known = count > 0;
+  for (size_t j = 0; j < count; j++) {
+    const overload *o = check_overload(by_function[first + j]);
+    if (!o || o->method != method || o->nparams != nargs) continue;
     inst in = {.n = 0};
     bool ok = true;
     for (uint32_t k = 0; k < nargs && ok; k++) ok = assignable(c, instantiate(c, &in, o->params[k]), args[k]);
@@ -424,9 +451,9 @@ static const type *resolve_call(checker *c, const char *fn, bool method, const t
   format_args(&b, c, args, nargs);
   buf_puts(&b, "; overloads:");
   uint32_t listed = 0;
-  for (int id = 1; id < OVERLOAD_COUNT; id++) {
-    const overload *o = check_overload((overload_id)id);
-    if (!o || strcmp(o->function, fn) != 0 || o->method != method) continue;
+  for (size_t j = 0; j < count; j++) {
+    const overload *o = check_overload(by_function[first + j]);
+    if (!o || o->method != method) continue;
     buf_puts(&b, listed++ ? ", " : " ");
     format_args(&b, NULL, o->params, o->nparams);
   }
