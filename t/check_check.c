@@ -639,11 +639,21 @@ static const struct {
      "expected a map(string, double) expression, but this is map(string, int)"},
     {"  order.items", "list(user)", RULECORE_DIAG_WRONG_RESULT_TYPE, 1, 3,
      "expected a list(user) expression, but this is list(Item)"},
-    /* A constant regular expression that does not compile, at the pattern. */
-    {"'ab'.matches('[')", NULL, RULECORE_DIAG_BAD_REGEX, 1, 14,
-     "invalid regular expression at offset 1: missing terminating ] for character class"},
-    {"matches(user.city, 'a(')", NULL, RULECORE_DIAG_BAD_REGEX, 1, 20,
-     "invalid regular expression at offset 2: missing closing parenthesis"},
+    /* A constant regular expression that does not compile: at the offending
+     * character (where PCRE2 stopped) when the literal's source is its text,
+     * columns in code points; else at the literal, with the offset. */
+    {"'ab'.matches('[')", NULL, RULECORE_DIAG_BAD_REGEX, 1, 16,
+     "invalid regular expression: missing terminating ] for character class"},
+    {"matches(user.city, 'a(')", NULL, RULECORE_DIAG_BAD_REGEX, 1, 23,
+     "invalid regular expression: missing closing parenthesis"},
+    {"'x'.matches('\xc3\xa9(')", NULL, RULECORE_DIAG_BAD_REGEX, 1, 16,
+     "invalid regular expression: missing closing parenthesis"},
+    {"'x'.matches('a)b')", NULL, RULECORE_DIAG_BAD_REGEX, 1, 15,
+     "invalid regular expression: unmatched closing parenthesis"},
+    {"'x'.matches(r'\\d(')", NULL, RULECORE_DIAG_BAD_REGEX, 1, 13,
+     "invalid regular expression at offset 3: missing closing parenthesis"},
+    {"'x'.matches('\\\\d(')", NULL, RULECORE_DIAG_BAD_REGEX, 1, 13,
+     "invalid regular expression at offset 3: missing closing parenthesis"},
     /* Macros used with the wrong arguments. */
     {"has(user)", NULL, RULECORE_DIAG_BAD_MACRO, 1, 5, "has() takes a field selection such as has(a.b)"},
     {"has(m['k'])", NULL, RULECORE_DIAG_BAD_MACRO, 1, 5, "has() takes a field selection such as has(a.b)"},
@@ -707,7 +717,7 @@ static const struct {
      {{RULECORE_DIAG_NO_MATCHING_OVERLOAD, 1, 4},
       {RULECORE_DIAG_NO_SUCH_FIELD, 1, 16},
       {RULECORE_DIAG_UNDECLARED_REFERENCE, 2, 2},
-      {RULECORE_DIAG_BAD_REGEX, 2, 21}}},
+      {RULECORE_DIAG_BAD_REGEX, 2, 23}}},
     /* Cascades are suppressed: one mistake, one message. */
     {"(nope + 1) * 2", 1, {{RULECORE_DIAG_UNDECLARED_REFERENCE, 1, 2}}},
     {"size(nope.x) > 1 && !nope.y",
