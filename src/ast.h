@@ -80,7 +80,12 @@ typedef enum ast_macro {
   MACRO_EXISTS,     /* target.exists(x, p) */
   MACRO_EXISTS_ONE, /* target.exists_one(x, p) */
   MACRO_MAP,        /* target.map(x, t) or target.map(x, p, t) */
-  MACRO_FILTER      /* target.filter(x, p) */
+  MACRO_FILTER,     /* target.filter(x, p) */
+  /* Two-variable forms (index or key, then value): all, exists and
+   * exists_one/existsOne with three arguments are MACRO_ALL, MACRO_EXISTS
+   * and MACRO_EXISTS_ONE with nargs 3; and: */
+  MACRO_TRANSFORM_LIST, /* target.transformList(i, v, t) or (i, v, p, t) */
+  MACRO_TRANSFORM_MAP   /* target.transformMap(k, v, t) or (k, v, p, t) */
 } ast_macro;
 
 /* What a checked identifier names.  A select chain naming a qualified
@@ -89,7 +94,7 @@ typedef enum ast_macro {
 typedef enum ast_ref {
   REF_NONE,
   REF_VARIABLE, /* a schema variable: ref is its index */
-  REF_BOUND,    /* a macro's bound variable: ref is its scope depth (0 outermost) */
+  REF_BOUND,    /* a macro's bound variable: ref is its scope slot (0 outermost) */
   REF_TYPE      /* a type name used as a value: the node's type is type(T) */
 } ast_ref;
 

@@ -650,13 +650,29 @@ static const type *check_has(checker *c, ast_node *n) {
   return T_BOOL;
 }
 
+/* The comprehension macros: name, macro, argument count, and how many of
+ * the arguments are bound variables (1, or 2 for the index/key + value
+ * forms of CEL's two-variable comprehensions). */
 static const struct {
   const char *name;
   ast_macro macro;
-  uint32_t nargs;
+  uint32_t nargs, nvars;
 } comprehensions[] = {
-    {"all", MACRO_ALL, 2},       {"exists", MACRO_EXISTS, 2}, {"exists_one", MACRO_EXISTS_ONE, 2},
-    {"map", MACRO_MAP, 2},       {"map", MACRO_MAP, 3},       {"filter", MACRO_FILTER, 2},
+    {"all", MACRO_ALL, 2, 1},
+    {"exists", MACRO_EXISTS, 2, 1},
+    {"exists_one", MACRO_EXISTS_ONE, 2, 1},
+    {"existsOne", MACRO_EXISTS_ONE, 2, 1},
+    {"map", MACRO_MAP, 2, 1},
+    {"map", MACRO_MAP, 3, 1},
+    {"filter", MACRO_FILTER, 2, 1},
+    {"all", MACRO_ALL, 3, 2},
+    {"exists", MACRO_EXISTS, 3, 2},
+    {"exists_one", MACRO_EXISTS_ONE, 3, 2},
+    {"existsOne", MACRO_EXISTS_ONE, 3, 2},
+    {"transformList", MACRO_TRANSFORM_LIST, 3, 2},
+    {"transformList", MACRO_TRANSFORM_LIST, 4, 2},
+    {"transformMap", MACRO_TRANSFORM_MAP, 3, 2},
+    {"transformMap", MACRO_TRANSFORM_MAP, 4, 2},
 };
 
 /* Require a condition to be a bool. */
@@ -670,47 +686,77 @@ static void require_bool(checker *c, const ast_node *n, const type *t, const cha
   }
 }
 
-static const type *check_comprehension(checker *c, ast_node *n, ast_macro macro) {
-  ast_node *var = n->u.call.args[0];
+/* Bind variable node var (checked to be a simple name) to type t in a new
+ * innermost scope slot. */
+static bool bind_variable(checker *c, ast_node *var, const type *t) {
+  var->type = t;
+  var->ref_kind = REF_BOUND;
+  var->ref = (int32_t)c->nscope;
+  return scope_push(c, var->u.ident.name, t);
+}
+
+static const type *check_comprehension(checker *c, ast_node *n, ast_macro macro, uint32_t nvars) {
   const char *fname = n->u.call.function;
+  uint32_t nargs = n->u.call.nargs;
   const type *range = check_node(c, n->u.call.target);
-  if (var->kind != AST_IDENT || var->u.ident.absolute) {
-    report(c, RULECORE_DIAG_BAD_MACRO, &var->span, "the first argument of %s() must be a simple name", fname);
-    for (uint32_t i = 1; i < n->u.call.nargs; i++) check_node(c, n->u.call.args[i]);
-    return T_ERROR;
+  for (uint32_t i = 0; i < nvars; i++) {
+    ast_node *var = n->u.call.args[i];
+    const char *bad = NULL;
+    if (var->kind != AST_IDENT || var->u.ident.absolute)
+      bad = "must be a simple name";
+    else if (i == 1 && n->u.call.args[0]->kind == AST_IDENT &&
+             strcmp(var->u.ident.name, n->u.call.args[0]->u.ident.name) == 0)
+      bad = "must differ from the first";
+    if (bad) {
+      report(c, RULECORE_DIAG_BAD_MACRO, &var->span, "the %s argument of %s() %s", i ? "second" : "first", fname,
+             bad);
+      for (uint32_t k = nvars; k < nargs; k++) check_node(c, n->u.call.args[k]);
+      return T_ERROR;
+    }
   }
   n->macro = (uint8_t)macro;
-  const type *r = walk(c, range), *elem;
+  /* What the variables range over: a list's elements (with their index), a
+   * map's keys (with their values). */
+  const type *r = walk(c, range), *first, *second;
   switch (r->kind) {
-  case TYPE_LIST: elem = r->elem; break;
-  case TYPE_MAP: elem = r->key; break;
+  case TYPE_LIST:
+    first = nvars == 2 ? T_INT : r->elem;
+    second = r->elem;
+    break;
+  case TYPE_MAP:
+    first = r->key;
+    second = r->elem;
+    break;
   case TYPE_DYN:
   case TYPE_PARAM:
-  case TYPE_ERROR: elem = T_DYN; break;
+  case TYPE_ERROR: first = second = T_DYN; break;
   default: {
     char ts[128];
     report(c, RULECORE_DIAG_BAD_MACRO, &n->u.call.target->span, "%s() needs a list or a map, not %s", fname,
            type_spell(ts, sizeof ts, substitute(c, range, true)));
-    elem = T_ERROR;
+    first = second = T_ERROR;
   }
   }
-  var->type = elem;
-  var->ref_kind = REF_BOUND;
-  var->ref = (int32_t)c->nscope;
-  if (!scope_push(c, var->u.ident.name, elem)) return oom(c);
+  if (!bind_variable(c, n->u.call.args[0], first)) return oom(c);
+  if (nvars == 2 && !bind_variable(c, n->u.call.args[1], second)) return oom(c);
   const type *result = T_BOOL;
-  if (macro == MACRO_MAP) {
-    if (n->u.call.nargs == 3) require_bool(c, n->u.call.args[1], check_node(c, n->u.call.args[1]), "a map() filter");
-    const type *t = check_node(c, n->u.call.args[n->u.call.nargs - 1]);
-    result = type_list(c->a, t);
+  bool transform = macro == MACRO_MAP || macro == MACRO_TRANSFORM_LIST || macro == MACRO_TRANSFORM_MAP;
+  if (transform) {
+    if (nargs == nvars + 2) {
+      char what[48];
+      snprintf(what, sizeof what, "the filter of %s()", fname);
+      require_bool(c, n->u.call.args[nvars], check_node(c, n->u.call.args[nvars]), what);
+    }
+    const type *t = check_node(c, n->u.call.args[nargs - 1]);
+    result = macro == MACRO_TRANSFORM_MAP ? type_map(c->a, first, t) : type_list(c->a, t);
   } else {
-    const type *p = check_node(c, n->u.call.args[1]);
+    const type *p = check_node(c, n->u.call.args[nvars]);
     char what[48];
     snprintf(what, sizeof what, "the condition of %s()", fname);
-    require_bool(c, n->u.call.args[1], p, what);
-    if (macro == MACRO_FILTER) result = type_list(c->a, elem);
+    require_bool(c, n->u.call.args[nvars], p, what);
+    if (macro == MACRO_FILTER) result = type_list(c->a, first);
   }
-  c->nscope--;
+  c->nscope -= nvars;
   return result ? result : oom(c);
 }
 
@@ -743,7 +789,7 @@ static const type *check_call(checker *c, ast_node *n) {
   if (n->u.call.target) {
     for (size_t i = 0; i < ARRAY_LEN(comprehensions); i++)
       if (strcmp(fn, comprehensions[i].name) == 0 && nargs == comprehensions[i].nargs)
-        return check_comprehension(c, n, comprehensions[i].macro);
+        return check_comprehension(c, n, comprehensions[i].macro, comprehensions[i].nvars);
   }
   const type *args[4];
   uint32_t total = nargs + (n->u.call.target ? 1 : 0);
@@ -798,6 +844,13 @@ static const type *check_struct(checker *c, ast_node *n) {
     const type *vt = check_node(c, n->u.record.values[i]);
     if (!rt) continue;
     const char *fname = n->u.record.fields[i];
+    bool dup = false;
+    for (uint32_t k = 0; k < i; k++)
+      if (strcmp(n->u.record.fields[k], fname) == 0) dup = true;
+    if (dup) {
+      report(c, RULECORE_DIAG_NO_SUCH_FIELD, &n->u.record.field_spans[i], "field '%s' is set twice", fname);
+      continue;
+    }
     const type *ft = select_field(c, NULL, rt, fname, &n->u.record.field_spans[i]);
     if (is_error(c, ft)) continue;
     uint32_t mark = trail_mark(c);
@@ -955,7 +1008,7 @@ rulecore_status check_ast(const check_options *o, ast *t, rulecore_diagnostics *
   const type *root = check_node(&c, t->root);
   if (o->result && !c.nomem && !is_error(&c, root) && !assignable(&c, o->result, root)) {
     char want[128], got[128];
-    report(&c, RULECORE_DIAG_WRONG_RESULT_TYPE, &t->root->span, "expected a %s expression, but this is %s",
+    report(&c, RULECORE_DIAG_WRONG_RESULT_TYPE, &t->root->span, "the expression must be of type %s, but it is %s",
            type_spell(want, sizeof want, o->result), type_spell(got, sizeof got, substitute(&c, root, true)));
   }
   if (!c.nomem) finalize(&c, t->root);
