@@ -8,4 +8,4 @@ fuzz_fuzz_parse_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer,address,undefined -fno-s
 fuzz_fuzz_parse_LDFLAGS = -fsanitize=fuzzer,address,undefined
 fuzz_fuzz_parse_LDADD = librulecore_core.la
 endif
-EXTRA_DIST += %reldir%/fuzz_parse.c
+EXTRA_DIST += %reldir%/fuzz_parse.c %reldir%/cel.dict

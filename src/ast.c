@@ -33,6 +33,43 @@ ast_node *ast_new_node(ast *t, ast_kind kind, ast_span span) {
 
 ast_node **ast_new_nodes(ast *t, uint32_t n) { return arena_alloc(&t->arena, (size_t)n * sizeof(ast_node *)); }
 
+void ast_for_each_child(ast_node *n, void (*fn)(ast_node *child, void *ctx), void *ctx) {
+  switch (n->kind) {
+  case AST_SELECT: fn(n->u.select.operand, ctx); break;
+  case AST_INDEX:
+    fn(n->u.index.operand, ctx);
+    fn(n->u.index.index, ctx);
+    break;
+  case AST_CALL:
+    if (n->u.call.target) fn(n->u.call.target, ctx);
+    for (uint32_t i = 0; i < n->u.call.nargs; i++) fn(n->u.call.args[i], ctx);
+    break;
+  case AST_UNARY: fn(n->u.unary.operand, ctx); break;
+  case AST_BINARY:
+    fn(n->u.binary.left, ctx);
+    fn(n->u.binary.right, ctx);
+    break;
+  case AST_CONDITIONAL:
+    fn(n->u.cond.cond, ctx);
+    fn(n->u.cond.then, ctx);
+    fn(n->u.cond.otherwise, ctx);
+    break;
+  case AST_LIST:
+    for (uint32_t i = 0; i < n->u.list.n; i++) fn(n->u.list.items[i], ctx);
+    break;
+  case AST_MAP:
+    for (uint32_t i = 0; i < n->u.map.n; i++) {
+      fn(n->u.map.keys[i], ctx);
+      fn(n->u.map.values[i], ctx);
+    }
+    break;
+  case AST_STRUCT:
+    for (uint32_t i = 0; i < n->u.record.n; i++) fn(n->u.record.values[i], ctx);
+    break;
+  default: break;
+  }
+}
+
 void ast_release(ast *t) {
   arena_release(&t->arena);
   src_release(&t->src);

@@ -182,6 +182,11 @@ INTERNAL ast_node *ast_new_node(ast *t, ast_kind kind, ast_span span);
 INTERNAL ast_node **ast_new_nodes(ast *t, uint32_t n);
 INTERNAL void ast_release(ast *t);
 
+/* Call fn(child, ctx) on each direct child of n, in source order: operands,
+ * arguments (a call's target first), elements, map keys and values in
+ * turn, struct field values. */
+INTERNAL void ast_for_each_child(ast_node *n, void (*fn)(ast_node *child, void *ctx), void *ctx);
+
 INTERNAL const char *ast_kind_name(ast_kind k);
 /* The operator's source spelling ("&&"). */
 INTERNAL const char *ast_op_token(ast_op op);

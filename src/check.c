@@ -917,101 +917,34 @@ static const type *check_node(checker *c, ast_node *n) {
 
 /* Give every node its final type: bound parameters substituted, unbound
  * ones dyn. */
-static void finalize(checker *c, ast_node *n) {
-  if (!n) return;
+static void finalize(ast_node *n, void *ctx) {
+  checker *c = ctx;
   n->type = n->type ? substitute(c, n->type, true) : T_ERROR;
-  switch (n->kind) {
-  case AST_SELECT: finalize(c, n->u.select.operand); break;
-  case AST_INDEX:
-    finalize(c, n->u.index.operand);
-    finalize(c, n->u.index.index);
-    break;
-  case AST_CALL:
-    finalize(c, n->u.call.target);
-    for (uint32_t i = 0; i < n->u.call.nargs; i++) finalize(c, n->u.call.args[i]);
-    break;
-  case AST_UNARY: finalize(c, n->u.unary.operand); break;
-  case AST_BINARY:
-    finalize(c, n->u.binary.left);
-    finalize(c, n->u.binary.right);
-    break;
-  case AST_CONDITIONAL:
-    finalize(c, n->u.cond.cond);
-    finalize(c, n->u.cond.then);
-    finalize(c, n->u.cond.otherwise);
-    break;
-  case AST_LIST:
-    for (uint32_t i = 0; i < n->u.list.n; i++) finalize(c, n->u.list.items[i]);
-    break;
-  case AST_MAP:
-    for (uint32_t i = 0; i < n->u.map.n; i++) {
-      finalize(c, n->u.map.keys[i]);
-      finalize(c, n->u.map.values[i]);
-    }
-    break;
-  case AST_STRUCT:
-    for (uint32_t i = 0; i < n->u.record.n; i++) finalize(c, n->u.record.values[i]);
-    break;
-  default: break;
-  }
+  ast_for_each_child(n, finalize, c);
 }
 
 /* Clear what an earlier check left, so checking twice is checking once. */
-static void reset(ast_node *n) {
-  if (!n) return;
+static void reset(ast_node *n, void *ctx) {
   n->type = NULL;
   n->macro = 0;
   n->ref_kind = REF_NONE;
   n->overload = 0;
   n->ref = 0;
-  switch (n->kind) {
-  case AST_SELECT: reset(n->u.select.operand); break;
-  case AST_INDEX:
-    reset(n->u.index.operand);
-    reset(n->u.index.index);
-    break;
-  case AST_CALL:
-    reset(n->u.call.target);
-    for (uint32_t i = 0; i < n->u.call.nargs; i++) reset(n->u.call.args[i]);
-    break;
-  case AST_UNARY: reset(n->u.unary.operand); break;
-  case AST_BINARY:
-    reset(n->u.binary.left);
-    reset(n->u.binary.right);
-    break;
-  case AST_CONDITIONAL:
-    reset(n->u.cond.cond);
-    reset(n->u.cond.then);
-    reset(n->u.cond.otherwise);
-    break;
-  case AST_LIST:
-    for (uint32_t i = 0; i < n->u.list.n; i++) reset(n->u.list.items[i]);
-    break;
-  case AST_MAP:
-    for (uint32_t i = 0; i < n->u.map.n; i++) {
-      reset(n->u.map.keys[i]);
-      reset(n->u.map.values[i]);
-    }
-    break;
-  case AST_STRUCT:
-    for (uint32_t i = 0; i < n->u.record.n; i++) reset(n->u.record.values[i]);
-    break;
-  default: break;
-  }
+  ast_for_each_child(n, reset, ctx);
 }
 
 rulecore_status check_ast(const check_options *o, ast *t, rulecore_diagnostics *d) {
   if (!check_overload(OV_NOT_BOOL)) return RULECORE_ERR_NOMEM; /* the table failed to build */
   checker c = {.o = o, .t = t, .a = &t->arena, .d = d};
   size_t errors_before = d->errors;
-  reset(t->root);
+  reset(t->root, NULL);
   const type *root = check_node(&c, t->root);
   if (o->result && !c.nomem && !is_error(&c, root) && !assignable(&c, o->result, root)) {
     char want[128], got[128];
     report(&c, RULECORE_DIAG_WRONG_RESULT_TYPE, &t->root->span, "the expression must be of type %s, but it is %s",
            type_spell(want, sizeof want, o->result), type_spell(got, sizeof got, substitute(&c, root, true)));
   }
-  if (!c.nomem) finalize(&c, t->root);
+  if (!c.nomem) finalize(t->root, &c);
   mem_free(c.subst);
   mem_free(c.trail);
   mem_free(c.scope);

@@ -109,6 +109,20 @@ typedef struct input_opts {
   const char *result_type; /* --type TYPE */
 } input_opts;
 
+/* Is argv[*i] the long option name, as "--name VALUE" or "--name=VALUE"?
+ * Then *value is the value (NULL when it is missing) and *i the index of
+ * the last argument used. */
+static bool option_value(int argc, char **argv, int *i, const char *name, const char **value) {
+  const char *a = argv[*i];
+  size_t n = strlen(name);
+  if (strncmp(a, name, n) != 0 || (a[n] != '\0' && a[n] != '=')) return false;
+  if (a[n] == '=')
+    *value = a + n + 1;
+  else
+    *value = ++*i < argc ? argv[*i] : NULL;
+  return true;
+}
+
 /* Which options a command takes, besides -f and --format. */
 enum { OPT_SCHEMA = 1, OPT_TYPE = 2 };
 
@@ -122,27 +136,14 @@ static int parse_input_opts(int argc, char **argv, input_opts *o, rulecore_forma
       o->file = argv[i];
     } else if (strncmp(a, "--file=", 7) == 0) {
       o->file = a + 7;
-    } else if ((allowed & OPT_SCHEMA) && (strcmp(a, "--schema") == 0 || strncmp(a, "--schema=", 9) == 0)) {
-      if (a[8] == '=')
-        o->schema = a + 9;
-      else if (++i < argc)
-        o->schema = argv[i];
-      else
-        return usage_error("option '%s' needs a file name", a);
-    } else if ((allowed & OPT_TYPE) && (strcmp(a, "--type") == 0 || strncmp(a, "--type=", 7) == 0)) {
-      if (a[6] == '=')
-        o->result_type = a + 7;
-      else if (++i < argc)
-        o->result_type = argv[i];
-      else
-        return usage_error("option '%s' needs a type, e.g. bool", a);
-    } else if (strcmp(a, "--format") == 0 || strncmp(a, "--format=", 9) == 0) {
-      if (a[8] == '=')
-        value = a + 9;
-      else if (++i < argc)
-        value = argv[i];
-      else
-        return usage_error("option '%s' needs a value (sexp or json)", a);
+    } else if ((allowed & OPT_SCHEMA) && option_value(argc, argv, &i, "--schema", &value)) {
+      if (!value) return usage_error("option '%s' needs a file name", a);
+      o->schema = value;
+    } else if ((allowed & OPT_TYPE) && option_value(argc, argv, &i, "--type", &value)) {
+      if (!value) return usage_error("option '%s' needs a type, e.g. bool", a);
+      o->result_type = value;
+    } else if (option_value(argc, argv, &i, "--format", &value)) {
+      if (!value) return usage_error("option '%s' needs a value (sexp, text or json)", a);
       if (strcmp(value, "json") == 0)
         o->format = RULECORE_FORMAT_JSON;
       else if (strcmp(value, default_format == RULECORE_FORMAT_SEXP ? "sexp" : "text") == 0)

@@ -88,22 +88,15 @@ static inline void snap_copy(char *dst, size_t cap, const char *src) {
   snprintf(dst, cap, "%s", src ? src : "(null)");
 }
 
-/* Parse src[0..len) with env and file into *s. */
-static inline void snap_parse(snapshot *s, const rulecore_env *env, const char *src, size_t len, const char *file) {
-  rulecore_expr *e = NULL;
-  rulecore_diagnostics *d = NULL;
-  memset(s, 0, sizeof *s);
-  s->status = rulecore_parse(env, src, len, file, &e, &d);
-  s->have_expr = e != NULL;
-  if (e) {
-    char *z = rulecore_expr_render(e, RULECORE_FORMAT_SEXP);
-    snap_copy(s->sexp, sizeof s->sexp, z);
-    rulecore_free(z);
-  }
-  s->count = rulecore_diagnostics_count(d);
-  s->errors = rulecore_diagnostics_error_count(d);
-  for (size_t i = 0; i < s->count && i < SNAP_MAX_DIAGS; i++) {
-    snap_diag *g = &s->d[i];
+/* Copy what a test asserts on of diagnostics d (NULL: none): the counts,
+ * each diagnostic's fields (up to SNAP_MAX_DIAGS) and the TEXT rendering
+ * (into text[0..text_len), "" when d is NULL). */
+static inline void snap_diagnostics(const rulecore_diagnostics *d, size_t *count, size_t *errors, snap_diag *out,
+                                    char *text, size_t text_len) {
+  *count = rulecore_diagnostics_count(d);
+  *errors = rulecore_diagnostics_error_count(d);
+  for (size_t i = 0; i < *count && i < SNAP_MAX_DIAGS; i++) {
+    snap_diag *g = &out[i];
     g->severity = rulecore_diagnostics_severity(d, i);
     g->code = rulecore_diagnostics_code(d, i);
     snap_copy(g->name, sizeof g->name, rulecore_diagnostics_code_name(d, i));
@@ -116,11 +109,27 @@ static inline void snap_parse(snapshot *s, const rulecore_env *env, const char *
     g->offset = rulecore_diagnostics_offset(d, i);
     g->length = rulecore_diagnostics_length(d, i);
   }
+  text[0] = '\0';
   if (d) {
     char *z = rulecore_diagnostics_render(d, RULECORE_FORMAT_TEXT);
-    snap_copy(s->text, sizeof s->text, z);
+    snap_copy(text, text_len, z);
     rulecore_free(z);
   }
+}
+
+/* Parse src[0..len) with env and file into *s. */
+static inline void snap_parse(snapshot *s, const rulecore_env *env, const char *src, size_t len, const char *file) {
+  rulecore_expr *e = NULL;
+  rulecore_diagnostics *d = NULL;
+  memset(s, 0, sizeof *s);
+  s->status = rulecore_parse(env, src, len, file, &e, &d);
+  s->have_expr = e != NULL;
+  if (e) {
+    char *z = rulecore_expr_render(e, RULECORE_FORMAT_SEXP);
+    snap_copy(s->sexp, sizeof s->sexp, z);
+    rulecore_free(z);
+  }
+  snap_diagnostics(d, &s->count, &s->errors, s->d, s->text, sizeof s->text);
   rulecore_expr_free(e);
   rulecore_diagnostics_free(d);
 }

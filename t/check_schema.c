@@ -36,27 +36,7 @@ static void take(result *r, rulecore_status st, rulecore_diagnostics *d) {
   memset(r, 0, sizeof *r);
   r->status = st;
   r->have_diags = d != NULL;
-  r->count = rulecore_diagnostics_count(d);
-  r->errors = rulecore_diagnostics_error_count(d);
-  for (size_t i = 0; i < r->count && i < SNAP_MAX_DIAGS; i++) {
-    snap_diag *g = &r->d[i];
-    g->severity = rulecore_diagnostics_severity(d, i);
-    g->code = rulecore_diagnostics_code(d, i);
-    snap_copy(g->name, sizeof g->name, rulecore_diagnostics_code_name(d, i));
-    snap_copy(g->message, sizeof g->message, rulecore_diagnostics_message(d, i));
-    snap_copy(g->file, sizeof g->file, rulecore_diagnostics_file(d, i));
-    g->line = rulecore_diagnostics_line(d, i);
-    g->column = rulecore_diagnostics_column(d, i);
-    g->end_line = rulecore_diagnostics_end_line(d, i);
-    g->end_column = rulecore_diagnostics_end_column(d, i);
-    g->offset = rulecore_diagnostics_offset(d, i);
-    g->length = rulecore_diagnostics_length(d, i);
-  }
-  if (d) {
-    char *z = rulecore_diagnostics_render(d, RULECORE_FORMAT_TEXT);
-    snap_copy(r->text, sizeof r->text, z);
-    rulecore_free(z);
-  }
+  snap_diagnostics(d, &r->count, &r->errors, r->d, r->text, sizeof r->text);
   rulecore_diagnostics_free(d);
 }
 
