@@ -2,9 +2,10 @@
  * internal.h: what every module of librulecore includes first.
  *
  * Internal functions are not static when another module calls them; they
- * carry their module's prefix (mem_, src_, diag_, ast_, lit_, syn_) and
- * INTERNAL, so they stay out of the shared library's dynamic symbol table
- * even if -fvisibility=hidden is dropped.
+ * carry their module's prefix (mem_, src_, diag_, ast_, lit_, syn_, type_,
+ * schema_, json_, check_, regex_, suggest_, rtime_) and INTERNAL, so they
+ * stay out of the shared library's dynamic symbol table even if
+ * -fvisibility=hidden is dropped.
  */
 #ifndef RULECORE_INTERNAL_H
 #define RULECORE_INTERNAL_H

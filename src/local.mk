@@ -17,6 +17,7 @@ librulecore_core_la_SOURCES = \
 	%reldir%/json.c %reldir%/json.h \
 	%reldir%/check.c %reldir%/check.h %reldir%/overloads.def \
 	%reldir%/regex.c %reldir%/regex.h \
+	%reldir%/rtime.c %reldir%/rtime.h \
 	%reldir%/api.c
 librulecore_core_la_CPPFLAGS = $(AM_CPPFLAGS) -DRULECORE_BUILDING \
 	$(TREE_SITTER_CFLAGS) $(JANSSON_CFLAGS) $(PCRE2_CFLAGS)

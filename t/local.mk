@@ -73,3 +73,14 @@ endif
 EXTRA_DIST += t/conformance-skips.txt
 AM_TESTS_ENVIRONMENT += test -n "$${CONFORMANCE_DIR}" || test -d '$(top_srcdir)/../shared/conformance/core' || \
 	{ RULECORE_NO_CONFORMANCE=1; export RULECORE_NO_CONFORMANCE; };
+
+# CEL timestamps and durations (src/time.c).  Its IANA zone cases read
+# /usr/share/zoneinfo and fail naming the Debian package tzdata without it.
+if HAVE_CHECK
+check_PROGRAMS += t/check_time
+TESTS += t/check_time
+t_check_time_SOURCES = t/check_time.c t/check_main.h
+t_check_time_CPPFLAGS = $(t_check_cppflags)
+t_check_time_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+t_check_time_LDADD = librulecore_core.la $(CHECK_LIBS) -lpthread
+endif
