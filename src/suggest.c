@@ -45,6 +45,9 @@ const char *suggest_closest(const char *name, size_t n, const char *(*candidate)
     const char *c = candidate(ctx, i);
     if (!c || strcmp(c, name) == 0) continue;
     size_t d = suggest_distance(name, c, limit);
+    /* Every one-letter name is one edit from every other: a suggestion
+     * must keep at least one character of the name. */
+    if (d >= len) continue;
     if (d < best_d) {
       best_d = d;
       best = c;

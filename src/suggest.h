@@ -8,7 +8,8 @@
 
 /* The candidate closest to name by Damerau-Levenshtein distance, if close
  * enough to be a likely typo (distance at most 1 for short names, a third
- * of the length for longer ones), else NULL.  candidate(ctx, i) yields the
+ * of the length for longer ones, and always less than the name's length,
+ * so `x` suggests nothing), else NULL.  candidate(ctx, i) yields the
  * i-th of n candidates (NULL entries are skipped). */
 INTERNAL const char *suggest_closest(const char *name, size_t n, const char *(*candidate)(const void *ctx, size_t i),
                                      const void *ctx);
