@@ -70,6 +70,17 @@ void ast_for_each_child(ast_node *n, void (*fn)(ast_node *child, void *ctx), voi
   }
 }
 
+bool ast_dotted_name(const ast_node *n, buf *out) {
+  if (n->kind == AST_IDENT) {
+    buf_puts(out, n->u.ident.name);
+    return true;
+  }
+  if (n->kind != AST_SELECT || !ast_dotted_name(n->u.select.operand, out)) return false;
+  buf_putc(out, '.');
+  buf_puts(out, n->u.select.field);
+  return true;
+}
+
 void ast_release(ast *t) {
   arena_release(&t->arena);
   src_release(&t->src);

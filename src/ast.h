@@ -187,6 +187,11 @@ INTERNAL void ast_release(ast *t);
  * turn, struct field values. */
 INTERNAL void ast_for_each_child(ast_node *n, void (*fn)(ast_node *child, void *ctx), void *ctx);
 
+/* Append the dotted name a chain of selects over an identifier spells
+ * ("a.b.c", without the leading dot of an absolute name) to out.  false
+ * when the chain holds anything else. */
+INTERNAL bool ast_dotted_name(const ast_node *n, buf *out);
+
 INTERNAL const char *ast_kind_name(ast_kind k);
 /* The operator's source spelling ("&&"). */
 INTERNAL const char *ast_op_token(ast_op op);

@@ -578,20 +578,13 @@ static const type *select_field(checker *c, ast_node *n, const type *t, const ch
   return T_ERROR;
 }
 
-/* The dotted name a chain of selects over an identifier spells
- * ("a.b.c", without the leading dot of an absolute name), in the arena. */
+/* The dotted name n spells (see ast_dotted_name), in the arena; NULL when
+ * it is no such chain or memory ran out. */
 static char *dotted(checker *c, const ast_node *n) {
-  if (n->kind == AST_IDENT) return arena_strndup(c->a, n->u.ident.name, strlen(n->u.ident.name));
-  if (n->kind != AST_SELECT) return NULL;
-  char *left = dotted(c, n->u.select.operand);
-  if (!left) return NULL;
-  size_t ll = strlen(left), fl = strlen(n->u.select.field);
-  char *z = arena_alloc(c->a, ll + fl + 2);
-  if (!z) return NULL;
-  memcpy(z, left, ll);
-  z[ll] = '.';
-  memcpy(z + ll + 1, n->u.select.field, fl + 1);
-  return z;
+  buf b = {0};
+  char *name = ast_dotted_name(n, &b) && !b.oom ? arena_strndup(c->a, b.data, b.len) : NULL;
+  buf_release(&b);
+  return name;
 }
 
 static const type *check_select(checker *c, ast_node *n) {

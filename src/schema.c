@@ -139,29 +139,13 @@ typedef struct spec_ctx {
   size_t why_len;
 } spec_ctx;
 
-/* The dotted name an AST_IDENT or AST_SELECT chain spells, into out. */
-static bool dotted_name(const ast_node *n, buf *out) {
-  if (n->kind == AST_IDENT) {
-    if (n->u.ident.absolute) buf_putc(out, '.');
-    buf_puts(out, n->u.ident.name);
-    return true;
-  }
-  if (n->kind == AST_SELECT && dotted_name(n->u.select.operand, out)) {
-    buf_putc(out, '.');
-    buf_puts(out, n->u.select.field);
-    return true;
-  }
-  return false;
-}
-
 static const type *type_of_ast(spec_ctx *c, const ast_node *n) {
   if (n->kind == AST_IDENT || n->kind == AST_SELECT) {
     buf b = {0};
-    bool ok = dotted_name(n, &b);
+    bool ok = ast_dotted_name(n, &b);
     const char *name = b.data ? b.data : "";
     const type *t = NULL;
     if (ok && !b.oom) {
-      if (name[0] == '.') name++;
       t = type_primitive(name);
       if (!t) t = schema_record(c->s, name);
       if (!t && c->params && name[0] >= 'A' && name[0] <= 'Z' && name[1] == '\0') {
