@@ -15,6 +15,9 @@
 #include "mem.h"
 #include "schema.h"
 #include "syntax.h"
+#include "activation.h"
+#include "eval.h"
+#include "value.h"
 
 #define DEFAULT_SOURCE_BYTES (1u << 20)
 #define DEFAULT_NESTING_DEPTH 250u
@@ -23,7 +26,7 @@
 #define MAX_SOURCE_BYTES (1u << 30)
 
 struct rulecore_env {
-  uint64_t limits[3];      /* indexed by rulecore_limit */
+  uint64_t limits[4];      /* indexed by rulecore_limit */
   rulecore_schema *schema; /* a reference, frozen; NULL: no declarations */
 };
 
@@ -33,7 +36,9 @@ struct rulecore_expr {
   const char *type_name;   /* the checked root type, in the tree's arena; NULL unchecked */
 };
 
-static const rulecore_env default_env = {{DEFAULT_SOURCE_BYTES, DEFAULT_NESTING_DEPTH, DEFAULT_ERRORS}, NULL};
+/* UINT64_MAX as the cost limit: none. */
+static const rulecore_env default_env = {{DEFAULT_SOURCE_BYTES, DEFAULT_NESTING_DEPTH, DEFAULT_ERRORS, UINT64_MAX},
+                                         NULL};
 
 /* Point tree-sitter and jansson at our allocator hook before their first
  * use.  (They keep global hooks; so do we.) */
@@ -49,6 +54,7 @@ RULECORE_API const char *rulecore_status_message(rulecore_status status) {
   case RULECORE_ERR_NOMEM: return "out of memory";
   case RULECORE_ERR_ARGUMENT: return "invalid argument";
   case RULECORE_ERR_IO: return "input/output error";
+  case RULECORE_ERR_EVAL: return "the evaluation yielded an error value";
   }
   return "unknown status";
 }
@@ -79,11 +85,13 @@ RULECORE_API rulecore_status rulecore_env_set_schema(rulecore_env *env, rulecore
   return RULECORE_OK;
 }
 
-RULECORE_API rulecore_status rulecore_env_set_limit(rulecore_env *env, rulecore_limit limit, uint64_t value) {
-  if (!env || (unsigned)limit >= ARRAY_LEN(env->limits) || value == 0) return RULECORE_ERR_ARGUMENT;
-  if (limit == RULECORE_LIMIT_NESTING_DEPTH && value > MAX_NESTING_DEPTH) return RULECORE_ERR_ARGUMENT;
-  if (limit == RULECORE_LIMIT_SOURCE_BYTES && value > MAX_SOURCE_BYTES) return RULECORE_ERR_ARGUMENT;
-  env->limits[limit] = value;
+RULECORE_API rulecore_schema *rulecore_env_schema(const rulecore_env *env) { return env ? env->schema : NULL; }
+
+RULECORE_API rulecore_status rulecore_env_set_limit(rulecore_env *env, rulecore_limit limit, uint64_t n) {
+  if (!env || (unsigned)limit >= ARRAY_LEN(env->limits) || n == 0) return RULECORE_ERR_ARGUMENT;
+  if (limit == RULECORE_LIMIT_NESTING_DEPTH && n > MAX_NESTING_DEPTH) return RULECORE_ERR_ARGUMENT;
+  if (limit == RULECORE_LIMIT_SOURCE_BYTES && n > MAX_SOURCE_BYTES) return RULECORE_ERR_ARGUMENT;
+  env->limits[limit] = n;
   return RULECORE_OK;
 }
 
@@ -178,4 +186,128 @@ RULECORE_API void rulecore_expr_free(rulecore_expr *expr) {
   schema_unref(expr->schema);
   ast_release(&expr->tree);
   mem_free(expr);
+}
+
+/* ---- programs ---- */
+
+RULECORE_API rulecore_status rulecore_compile(const rulecore_env *env, const rulecore_expr *expr,
+                                              rulecore_program **out) {
+  if (!out) return RULECORE_ERR_ARGUMENT;
+  *out = NULL;
+  if (!expr || !expr->type_name) return RULECORE_ERR_ARGUMENT;
+  if (!env) env = &default_env;
+  rulecore_program *p = mem_calloc(1, sizeof *p);
+  if (!p) return RULECORE_ERR_NOMEM;
+  uint64_t cost = env->limits[RULECORE_LIMIT_EVAL_COST];
+  p->cost_limit = cost == UINT64_MAX ? 0 : cost;
+  p->schema = schema_ref(expr->schema);
+  p->type_name = arena_strndup(&p->arena, expr->type_name, strlen(expr->type_name));
+  rulecore_status st = p->type_name ? compile_program(p, &expr->tree) : RULECORE_ERR_NOMEM;
+  if (st != RULECORE_OK) {
+    rulecore_program_free(p);
+    return st;
+  }
+  *out = p;
+  return RULECORE_OK;
+}
+
+RULECORE_API rulecore_status rulecore_compile_source(const rulecore_env *env, const char *text, size_t length,
+                                                     const char *file, const char *result_type,
+                                                     rulecore_program **out, rulecore_diagnostics **diagnostics) {
+  if (diagnostics) *diagnostics = NULL;
+  if (!out) return RULECORE_ERR_ARGUMENT;
+  *out = NULL;
+  rulecore_expr *e = NULL;
+  rulecore_diagnostics *d = NULL;
+  rulecore_status st = rulecore_parse(env, text, length, file, &e, &d);
+  if (st == RULECORE_OK) {
+    rulecore_diagnostics_free(d);
+    d = NULL;
+    st = rulecore_check(env, e, result_type, &d);
+  }
+  if (st == RULECORE_OK) st = rulecore_compile(env, e, out);
+  rulecore_expr_free(e);
+  if (diagnostics)
+    *diagnostics = d;
+  else
+    rulecore_diagnostics_free(d);
+  return st;
+}
+
+RULECORE_API const char *rulecore_program_type(const rulecore_program *p) { return p ? p->type_name : NULL; }
+
+RULECORE_API void rulecore_program_free(rulecore_program *p) {
+  if (!p) return;
+  compile_release(p);
+  schema_unref(p->schema);
+  mem_free(p);
+}
+
+/* ---- evaluation ---- */
+
+RULECORE_API rulecore_result *rulecore_result_new(void) {
+  rulecore_result *r = mem_calloc(1, sizeof *r);
+  if (r) r->result = v_null();
+  return r;
+}
+
+RULECORE_API void rulecore_result_free(rulecore_result *r) {
+  if (!r) return;
+  eval_release(r);
+  mem_free(r);
+}
+
+RULECORE_API rulecore_status rulecore_eval(const rulecore_program *p, const rulecore_activation *a,
+                                           rulecore_result *r) {
+  if (!p || !r) return RULECORE_ERR_ARGUMENT;
+  uint32_t nvars = 0;
+  const value *vars = NULL;
+  if (a) {
+    if (act_schema(a) != p->schema) return RULECORE_ERR_ARGUMENT;
+    vars = act_vars(a, &nvars);
+  } else if (p->schema && p->schema->nvars) {
+    /* No activation: every variable absent. */
+    static const value absent[64] = {[0 ... 63] = {.kind = V_ABSENT}};
+    if (p->schema->nvars > ARRAY_LEN(absent)) return RULECORE_ERR_ARGUMENT;
+    vars = absent;
+    nvars = p->schema->nvars;
+  }
+  return eval_program(p, vars, nvars, r);
+}
+
+RULECORE_API rulecore_kind rulecore_result_kind(const rulecore_result *r) {
+  return r ? (rulecore_kind)r->result.kind : RULECORE_KIND_NULL;
+}
+RULECORE_API int rulecore_result_bool(const rulecore_result *r) {
+  return r && r->result.kind == V_BOOL ? r->result.b : 0;
+}
+RULECORE_API int64_t rulecore_result_int(const rulecore_result *r) {
+  return r && r->result.kind == V_INT ? r->result.i : 0;
+}
+RULECORE_API uint64_t rulecore_result_uint(const rulecore_result *r) {
+  return r && r->result.kind == V_UINT ? r->result.u : 0;
+}
+RULECORE_API double rulecore_result_double(const rulecore_result *r) {
+  return r && r->result.kind == V_DOUBLE ? r->result.d : 0;
+}
+RULECORE_API const char *rulecore_result_string(const rulecore_result *r, size_t *length) {
+  if (!r || (r->result.kind != V_STRING && r->result.kind != V_BYTES)) {
+    if (length) *length = 0;
+    return NULL;
+  }
+  if (length) *length = r->result.n;
+  return r->result.s;
+}
+RULECORE_API const char *rulecore_result_error(const rulecore_result *r, uint32_t *line, uint32_t *column) {
+  bool err = r && r->result.kind == V_ERROR;
+  if (line) *line = err ? r->err_line : 0;
+  if (column) *column = err ? r->err_column : 0;
+  return err ? r->result.s : NULL;
+}
+RULECORE_API char *rulecore_result_render(const rulecore_result *r, rulecore_format format) {
+  if (!r || (format != RULECORE_FORMAT_TEXT && format != RULECORE_FORMAT_JSON && format != RULECORE_FORMAT_TYPED_JSON))
+    return NULL;
+  buf b = {0};
+  value_render(&b, r->result, format);
+  return buf_take(&b);
 }

@@ -27,6 +27,8 @@ static const struct {
     {RULECORE_DIAG_SCHEMA_SYNTAX, "schema-syntax"},
     {RULECORE_DIAG_SCHEMA_UNKNOWN_TYPE, "schema-unknown-type"},
     {RULECORE_DIAG_SCHEMA_DUPLICATE, "schema-duplicate"},
+    {RULECORE_DIAG_CONTEXT_SYNTAX, "context-syntax"},
+    {RULECORE_DIAG_CONTEXT_MISMATCH, "context-mismatch"},
     {RULECORE_DIAG_UNDECLARED_REFERENCE, "undeclared-reference"},
     {RULECORE_DIAG_NO_SUCH_FIELD, "no-such-field"},
     {RULECORE_DIAG_NO_MATCHING_OVERLOAD, "no-matching-overload"},

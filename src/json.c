@@ -20,13 +20,18 @@
 #include "json.h"
 
 #include <errno.h>
+#include <math.h>
+#include <stdlib.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "activation.h"
+#include "rtime.h"
 #include "suggest.h"
+#include "value.h"
 
 /* The longest schema document accepted. */
 #define SCHEMA_MAX_BYTES (16u << 20)
@@ -502,4 +507,360 @@ RULECORE_API rulecore_status rulecore_schema_load_file(rulecore_schema *schema, 
   hand_over(d, diagnostics);
   if (st == RULECORE_ERR_IO) errno = err;
   return st;
+}
+
+/* ---- contexts: filling activations from JSON ---- */
+
+typedef struct filler {
+  rulecore_activation *a;
+  rulecore_json_style style;
+  rulecore_diagnostics *d;
+  rulecore_status status;
+  char path[512]; /* where we are, for messages: user.items[2].sku */
+  size_t path_len;
+} filler;
+
+static void fill_error(filler *f, rulecore_status st, const char *fmt, ...) PRINTF_LIKE(3, 4);
+static void fill_error(filler *f, rulecore_status st, const char *fmt, ...) {
+  if (f->status != RULECORE_OK) return;
+  f->status = st;
+  if (st == RULECORE_ERR_NOMEM) return;
+  char msg[400];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  diag_add_at(f->d, NULL, RULECORE_SEVERITY_ERROR, RULECORE_DIAG_CONTEXT_MISMATCH, "%s: %s", f->path, msg);
+}
+
+static size_t path_push(filler *f, const char *fmt, ...) PRINTF_LIKE(2, 3);
+static size_t path_push(filler *f, const char *fmt, ...) {
+  size_t old = f->path_len;
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(f->path + old, sizeof f->path - old, fmt, ap);
+  va_end(ap);
+  f->path_len = n < 0 ? old : old + (size_t)n;
+  if (f->path_len >= sizeof f->path) f->path_len = sizeof f->path - 1;
+  return old;
+}
+
+static void path_pop(filler *f, size_t old) {
+  f->path_len = old;
+  f->path[old] = '\0';
+}
+
+static const char *json_kind(const json_t *j) {
+  switch (json_typeof(j)) {
+  case JSON_OBJECT: return "an object";
+  case JSON_ARRAY: return "an array";
+  case JSON_STRING: return "a string";
+  case JSON_INTEGER: return "an integer";
+  case JSON_REAL: return "a number";
+  case JSON_TRUE:
+  case JSON_FALSE: return "a boolean";
+  default: return "null";
+  }
+}
+
+/* Store v at slot, reporting a mismatch with t. */
+static void fill_put(filler *f, int32_t slot, const type *t, value v, const json_t *j) {
+  rulecore_status st = act_set(f->a, slot, v);
+  if (st == RULECORE_OK) return;
+  char ts[128];
+  if (st == RULECORE_ERR_NOMEM)
+    fill_error(f, st, "out of memory");
+  else
+    fill_error(f, st, "%s does not fit the declared type %s", json_kind(j), t ? type_spell(ts, sizeof ts, t) : "?");
+}
+
+static void fill_value(filler *f, int32_t slot, const json_t *j);
+
+/* A JSON string as the value a declared type wants: bytes (base64),
+ * timestamp (RFC 3339), duration ("1.5s") or string. */
+static void fill_text(filler *f, int32_t slot, const type *t, uint8_t kind, const json_t *j) {
+  const char *s = json_string_value(j);
+  size_t n = json_string_length(j);
+  char err[128];
+  if (kind == V_BYTES) {
+    unsigned char *out = mem_alloc(n + 1);
+    size_t len;
+    if (!out) {
+      fill_error(f, RULECORE_ERR_NOMEM, "out of memory");
+      return;
+    }
+    if (value_base64_decode(s, n, out, &len))
+      fill_put(f, slot, t, v_bytes((const char *)out, (uint32_t)len), j);
+    else
+      fill_error(f, RULECORE_ERR_SOURCE, "not valid base64 for bytes");
+    mem_free(out);
+  } else if (kind == V_TIMESTAMP) {
+    rtime_ts ts;
+    if (rtime_parse_timestamp(s, n, &ts, err, sizeof err))
+      fill_put(f, slot, t, v_timestamp(ts.sec, ts.nanos), j);
+    else
+      fill_error(f, RULECORE_ERR_SOURCE, "not a timestamp: %s", err);
+  } else if (kind == V_DURATION) {
+    rtime_dur d;
+    if (rtime_parse_duration(s, n, &d, err, sizeof err))
+      fill_put(f, slot, t, v_duration(d.sec * 1000000000 + d.nanos), j);
+    else
+      fill_error(f, RULECORE_ERR_SOURCE, "not a duration: %s", err);
+  } else {
+    fill_put(f, slot, t, v_string(s, (uint32_t)n), j);
+  }
+}
+
+/* Parse a decimal integer string (typed JSON's int and uint). */
+static bool parse_integer(const char *s, bool is_unsigned, value *out) {
+  if (!s || !*s || *s == ' ' || *s == '+') return false;
+  char *end;
+  errno = 0;
+  if (is_unsigned) {
+    if (*s == '-') return false;
+    unsigned long long u = strtoull(s, &end, 10);
+    *out = v_uint(u);
+  } else {
+    long long i = strtoll(s, &end, 10);
+    *out = v_int(i);
+  }
+  return !*end && !errno;
+}
+
+/* An object's members into the open map or record. */
+static void fill_members(filler *f, const json_t *j, const type *t) {
+  const char *key;
+  json_t *v;
+  json_object_foreach((json_t *)j, key, v) {
+    if (f->status != RULECORE_OK) return;
+    size_t old = path_push(f, ".%s", key);
+    rulecore_status st = RULECORE_OK;
+    const type *kt = t && t->kind == TYPE_MAP ? t->key : NULL;
+    value k;
+    /* Plain JSON keys are strings: an int, uint or bool keyed map reads them. */
+    if (kt && kt->kind == TYPE_INT && parse_integer(key, false, &k))
+      st = rulecore_activation_key_int(f->a, k.i);
+    else if (kt && kt->kind == TYPE_UINT && parse_integer(key, true, &k))
+      st = rulecore_activation_key_uint(f->a, k.u);
+    else if (kt && kt->kind == TYPE_BOOL && (!strcmp(key, "true") || !strcmp(key, "false")))
+      st = rulecore_activation_key_bool(f->a, key[0] == 't');
+    else
+      st = rulecore_activation_key_string(f->a, key, strlen(key));
+    if (st != RULECORE_OK)
+      fill_error(f, st, t && t->kind == TYPE_RECORD ? "no such field in %s" : "a key the map's declared type does not take",
+                 t && t->kind == TYPE_RECORD ? t->name : "");
+    else
+      fill_value(f, RULECORE_NEXT, v);
+    path_pop(f, old);
+  }
+}
+
+static void fill_end(filler *f) {
+  if (f->status != RULECORE_OK) return;
+  rulecore_status st = rulecore_activation_end(f->a);
+  if (st != RULECORE_OK) fill_error(f, st, st == RULECORE_ERR_NOMEM ? "out of memory" : "a repeated key");
+}
+
+/* A value in the typed style: {"int": "5"}, {"list": [...]}, ... */
+static void fill_typed(filler *f, int32_t slot, const json_t *j) {
+  const type *t = act_expected(f->a, slot);
+  const char *tag = NULL;
+  json_t *v = NULL;
+  if (json_is_object(j) && json_object_size(j) == 1) {
+    void *it = json_object_iter((json_t *)j);
+    tag = json_object_iter_key(it);
+    v = json_object_iter_value(it);
+  }
+  if (!tag) {
+    fill_error(f, RULECORE_ERR_SOURCE, "a typed value must be an object with one key such as {\"int\": \"1\"}");
+    return;
+  }
+  value x;
+  if (!strcmp(tag, "null") && json_is_null(v)) {
+    fill_put(f, slot, t, v_null(), j);
+  } else if (!strcmp(tag, "bool") && json_is_boolean(v)) {
+    fill_put(f, slot, t, v_bool(json_is_true(v)), j);
+  } else if ((!strcmp(tag, "int") || !strcmp(tag, "uint")) && (json_is_string(v) || json_is_integer(v))) {
+    bool u = tag[0] == 'u';
+    if (json_is_integer(v))
+      x = u ? v_uint((uint64_t)json_integer_value(v)) : v_int(json_integer_value(v));
+    if ((json_is_integer(v) && (!u || json_integer_value(v) >= 0)) || parse_integer(json_string_value(v), u, &x))
+      fill_put(f, slot, t, x, j);
+    else
+      fill_error(f, RULECORE_ERR_SOURCE, "not a %s: %s", tag, json_is_string(v) ? json_string_value(v) : "?");
+  } else if (!strcmp(tag, "double") && (json_is_number(v) || json_is_string(v))) {
+    double d = json_number_value(v);
+    if (json_is_string(v)) {
+      const char *s = json_string_value(v);
+      if (!strcmp(s, "NaN")) d = NAN;
+      else if (!strcmp(s, "Infinity")) d = INFINITY;
+      else if (!strcmp(s, "-Infinity")) d = -INFINITY;
+      else if (!strcmp(s, "-0")) d = -0.0;
+      else {
+        fill_error(f, RULECORE_ERR_SOURCE, "not a double: %s", s);
+        return;
+      }
+    }
+    fill_put(f, slot, t, v_double(d), j);
+  } else if ((!strcmp(tag, "string") || !strcmp(tag, "bytes") || !strcmp(tag, "timestamp") ||
+              !strcmp(tag, "duration")) && json_is_string(v)) {
+    uint8_t kind = tag[0] == 's' ? V_STRING : tag[0] == 'b' ? V_BYTES : tag[0] == 't' ? V_TIMESTAMP : V_DURATION;
+    fill_text(f, slot, t, kind, v);
+  } else if (!strcmp(tag, "list") && json_is_array(v)) {
+    rulecore_status st = rulecore_activation_begin_list(f->a, slot);
+    if (st != RULECORE_OK) {
+      fill_error(f, st, "a list does not fit the declared type");
+      return;
+    }
+    for (size_t i = 0; i < json_array_size(v) && f->status == RULECORE_OK; i++) {
+      size_t old = path_push(f, "[%zu]", i);
+      fill_value(f, RULECORE_NEXT, json_array_get(v, i));
+      path_pop(f, old);
+    }
+    fill_end(f);
+  } else if (!strcmp(tag, "map") && json_is_array(v)) {
+    rulecore_status st = rulecore_activation_begin_map(f->a, slot);
+    if (st != RULECORE_OK) {
+      fill_error(f, st, "a map does not fit the declared type");
+      return;
+    }
+    for (size_t i = 0; i < json_array_size(v) && f->status == RULECORE_OK; i++) {
+      json_t *pair = json_array_get(v, i), *k = json_array_get(pair, 0), *kv = json_object_get(k, "");
+      size_t old = path_push(f, "[%zu]", i);
+      (void)kv;
+      const char *kt = NULL;
+      json_t *kval = NULL;
+      if (json_is_object(k) && json_object_size(k) == 1) {
+        void *it = json_object_iter(k);
+        kt = json_object_iter_key(it);
+        kval = json_object_iter_value(it);
+      }
+      value key;
+      st = RULECORE_ERR_SOURCE;
+      if (kt && !strcmp(kt, "string") && json_is_string(kval))
+        st = rulecore_activation_key_string(f->a, json_string_value(kval), json_string_length(kval));
+      else if (kt && !strcmp(kt, "bool") && json_is_boolean(kval))
+        st = rulecore_activation_key_bool(f->a, json_is_true(kval));
+      else if (kt && (!strcmp(kt, "int") || !strcmp(kt, "uint")) && json_is_string(kval) &&
+               parse_integer(json_string_value(kval), kt[0] == 'u', &key))
+        st = kt[0] == 'u' ? rulecore_activation_key_uint(f->a, key.u) : rulecore_activation_key_int(f->a, key.i);
+      if (st != RULECORE_OK || json_array_size(pair) != 2)
+        fill_error(f, st == RULECORE_OK ? RULECORE_ERR_SOURCE : st, "a map entry must be [key, value] with an int, uint, bool or string key");
+      else
+        fill_value(f, RULECORE_NEXT, json_array_get(pair, 1));
+      path_pop(f, old);
+    }
+    fill_end(f);
+  } else {
+    fill_error(f, RULECORE_ERR_SOURCE, "unknown typed value '%s'", tag);
+  }
+}
+
+/* A value in the plain style, read by its declared type. */
+static void fill_plain(filler *f, int32_t slot, const json_t *j) {
+  const type *t = act_expected(f->a, slot);
+  type_kind k = t ? t->kind : TYPE_DYN;
+  switch (json_typeof(j)) {
+  case JSON_NULL: fill_put(f, slot, t, v_null(), j); break;
+  case JSON_TRUE:
+  case JSON_FALSE: fill_put(f, slot, t, v_bool(json_is_true(j)), j); break;
+  case JSON_INTEGER: {
+    json_int_t i = json_integer_value(j);
+    fill_put(f, slot, t, k == TYPE_UINT && i >= 0 ? v_uint((uint64_t)i) : v_int(i), j);
+    break;
+  }
+  case JSON_REAL: {
+    double d = json_real_value(j);
+    value v = v_double(d);
+    /* 30.0 for an int: whole numbers are numbers in JSON. */
+    if (k == TYPE_INT && d == trunc(d) && fabs(d) < 9.2e18) v = v_int((int64_t)d);
+    if (k == TYPE_UINT && d == trunc(d) && d >= 0 && d < 1.8e19) v = v_uint((uint64_t)d);
+    fill_put(f, slot, t, v, j);
+    break;
+  }
+  case JSON_STRING:
+    fill_text(f, slot, t, k == TYPE_BYTES ? V_BYTES : k == TYPE_TIMESTAMP ? V_TIMESTAMP : k == TYPE_DURATION ? V_DURATION : V_STRING, j);
+    break;
+  case JSON_ARRAY: {
+    rulecore_status st = rulecore_activation_begin_list(f->a, slot);
+    if (st != RULECORE_OK) {
+      char ts[128];
+      fill_error(f, st, "an array does not fit the declared type %s", t ? type_spell(ts, sizeof ts, t) : "?");
+      return;
+    }
+    for (size_t i = 0; i < json_array_size(j) && f->status == RULECORE_OK; i++) {
+      size_t old = path_push(f, "[%zu]", i);
+      fill_value(f, RULECORE_NEXT, json_array_get(j, i));
+      path_pop(f, old);
+    }
+    fill_end(f);
+    break;
+  }
+  case JSON_OBJECT: {
+    rulecore_status st = rulecore_activation_begin_map(f->a, slot);
+    if (st != RULECORE_OK) {
+      char ts[128];
+      fill_error(f, st, "an object does not fit the declared type %s", t ? type_spell(ts, sizeof ts, t) : "?");
+      return;
+    }
+    fill_members(f, j, act_container(f->a));
+    fill_end(f);
+    break;
+  }
+  }
+}
+
+static void fill_value(filler *f, int32_t slot, const json_t *j) {
+  if (f->status != RULECORE_OK) return;
+  if (f->style == RULECORE_JSON_TYPED)
+    fill_typed(f, slot, j);
+  else
+    fill_plain(f, slot, j);
+}
+
+RULECORE_API rulecore_status rulecore_activation_set_json(rulecore_activation *a, const char *text, size_t length,
+                                                          rulecore_json_style style,
+                                                          rulecore_diagnostics **diagnostics) {
+  if (diagnostics) *diagnostics = NULL;
+  if (!a || (!text && length) || (style != RULECORE_JSON_PLAIN && style != RULECORE_JSON_TYPED))
+    return RULECORE_ERR_ARGUMENT;
+  mem_init_libraries();
+  rulecore_diagnostics *d = diag_new(1);
+  if (!d) return RULECORE_ERR_NOMEM;
+  json_error_t jerr;
+  json_t *root = json_loadb(text ? text : "", length, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+  filler f = {.a = a, .style = style, .d = d, .status = RULECORE_OK};
+  if (!root) {
+    f.status = json_error_code(&jerr) == json_error_out_of_memory ? RULECORE_ERR_NOMEM : RULECORE_ERR_SOURCE;
+    if (f.status == RULECORE_ERR_SOURCE)
+      diag_add_at(d, NULL, RULECORE_SEVERITY_ERROR, RULECORE_DIAG_CONTEXT_SYNTAX, "line %d, column %d: %s", jerr.line,
+                  jerr.column, jerr.text);
+  } else if (!json_is_object(root)) {
+    f.status = RULECORE_ERR_SOURCE;
+    diag_add_at(d, NULL, RULECORE_SEVERITY_ERROR, RULECORE_DIAG_CONTEXT_SYNTAX,
+                "the context must be a JSON object whose keys are variable names");
+  } else {
+    act_save(a);
+    const rulecore_schema *s = act_schema(a);
+    const char *key;
+    json_t *v;
+    json_object_foreach(root, key, v) {
+      if (f.status != RULECORE_OK) break;
+      size_t old = path_push(&f, "%s", key);
+      int32_t slot = s ? rulecore_schema_slot(s, key) : -1;
+      if (slot < 0 || strchr(key, '.'))
+        fill_error(&f, RULECORE_ERR_SOURCE, "no such variable in the schema");
+      else
+        fill_value(&f, slot, v);
+      path_pop(&f, old);
+    }
+    if (f.status != RULECORE_OK) act_restore(a);
+  }
+  json_decref(root);
+  if (d->oom) f.status = RULECORE_ERR_NOMEM;
+  if (diagnostics)
+    *diagnostics = d;
+  else
+    rulecore_diagnostics_free(d);
+  return f.status;
 }

@@ -18,6 +18,10 @@ librulecore_core_la_SOURCES = \
 	%reldir%/check.c %reldir%/check.h %reldir%/overloads.def \
 	%reldir%/regex.c %reldir%/regex.h \
 	%reldir%/rtime.c %reldir%/rtime.h \
+	%reldir%/value.c %reldir%/value.h \
+	%reldir%/activation.c %reldir%/activation.h \
+	%reldir%/compile.c %reldir%/eval.h %reldir%/closures.def \
+	%reldir%/eval.c \
 	%reldir%/api.c
 librulecore_core_la_CPPFLAGS = $(AM_CPPFLAGS) -DRULECORE_BUILDING \
 	$(TREE_SITTER_CFLAGS) $(JANSSON_CFLAGS) $(PCRE2_CFLAGS)
@@ -41,6 +45,6 @@ librulecore_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(RULECORE_LT_VERSION_INFO)
 	-export-symbols-regex '^rulecore_' -no-undefined
 
 bin_PROGRAMS += rulec
-rulec_SOURCES = %reldir%/rulec.c
-rulec_CPPFLAGS = -I$(top_builddir)/include -I$(top_srcdir)/include
-rulec_LDADD = librulecore.la
+rulec_SOURCES = %reldir%/rulec.c %reldir%/conformance.c
+rulec_CPPFLAGS = -I$(top_builddir)/include -I$(top_srcdir)/include $(JANSSON_CFLAGS)
+rulec_LDADD = librulecore.la $(JANSSON_LIBS)

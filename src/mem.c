@@ -122,6 +122,64 @@ void arena_release(arena *a) {
   a->head = NULL;
 }
 
+/* ---- pool ---- */
+
+struct pool_chunk {
+  pool_chunk *next;
+  size_t used, size;
+  max_align_t data[];
+};
+
+#define POOL_CHUNK_SIZE 4096
+
+void *pool_alloc(pool *p, size_t n) {
+  size_t align = sizeof(max_align_t);
+  if (n > SIZE_MAX / 2) return NULL;
+  n = n ? (n + align - 1) / align * align : align;
+  pool_chunk *c = p->cur;
+  if (c && c->size - c->used >= n) {
+    void *r = (char *)c->data + c->used;
+    c->used += n;
+    return r;
+  }
+  /* The next chunk kept by a reset, when it is big enough. */
+  if (c && c->next && c->next->size >= n) {
+    c = p->cur = c->next;
+    c->used = n;
+    return c->data;
+  }
+  size_t size = c ? c->size * 2 : POOL_CHUNK_SIZE;
+  if (size < n) size = n;
+  pool_chunk *fresh = mem_alloc(sizeof(pool_chunk) + size);
+  if (!fresh) return NULL;
+  fresh->size = size;
+  fresh->used = n;
+  if (c) {
+    fresh->next = c->next;
+    c->next = fresh;
+  } else {
+    fresh->next = p->first;
+    p->first = fresh;
+  }
+  p->cur = fresh;
+  return fresh->data;
+}
+
+void pool_reset(pool *p) {
+  for (pool_chunk *c = p->first; c; c = c->next) c->used = 0;
+  p->cur = p->first;
+}
+
+void pool_release(pool *p) {
+  pool_chunk *c = p->first;
+  while (c) {
+    pool_chunk *next = c->next;
+    mem_free(c);
+    c = next;
+  }
+  p->first = p->cur = NULL;
+}
+
 /* ---- buf ---- */
 
 static bool buf_reserve(buf *b, size_t extra) {

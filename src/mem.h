@@ -37,6 +37,20 @@ INTERNAL void *arena_alloc(arena *a, size_t n);
 INTERNAL char *arena_strndup(arena *a, const char *s, size_t n);
 INTERNAL void arena_release(arena *a);
 
+/* A pool: scratch memory that is reset and reused.  pool_reset forgets
+ * every allocation but keeps the chunks, so a pool that once served a
+ * workload serves it again without calling the allocator.  A zeroed pool
+ * is empty and valid. */
+typedef struct pool_chunk pool_chunk;
+typedef struct pool {
+  pool_chunk *first, *cur;
+} pool;
+
+/* n bytes aligned for any scalar, not zeroed; NULL when out of memory. */
+INTERNAL void *pool_alloc(pool *p, size_t n);
+INTERNAL void pool_reset(pool *p);
+INTERNAL void pool_release(pool *p);
+
 /* A growable string.  After an allocation failure it stays failed (oom set)
  * and ignores further appends, so callers check once at the end. */
 typedef struct buf {

@@ -26,12 +26,19 @@ typedef struct command {
 
 static int cmd_parse(int argc, char **argv);
 static int cmd_check(int argc, char **argv);
+static int cmd_eval(int argc, char **argv);
+/* src/conformance.c */
+int rulec_conformance(int argc, char **argv);
 
 static const command commands[] = {
     {"parse", cmd_parse, "parse [--format sexp|json] (EXPR | -f FILE)",
      "print the syntax tree of an expression, or its syntax errors"},
     {"check", cmd_check, "check [--schema FILE] [--type TYPE] [--format text|json] (EXPR | -f FILE)",
      "type-check an expression against a schema: print its type, or its errors"},
+    {"eval", cmd_eval, "eval [--schema FILE] [--ctx FILE] [--type TYPE] [--format text|json] (EXPR | -f FILE)",
+     "evaluate an expression against a context (JSON): print its type and value, or its error"},
+    {"conformance", rulec_conformance, "conformance [--skips FILE] [--verbose] [DIR...]",
+     "run CEL conformance cases (JSON Lines) and report passed/failed/skipped per file"},
 };
 
 static void usage(FILE *out) {
@@ -46,6 +53,7 @@ static void usage(FILE *out) {
           "                      default) or json\n"
           "  --schema FILE       the schema (JSON) declaring the context's types and variables\n"
           "  --type TYPE         the type the expression must have, e.g. bool\n"
+          "  --ctx FILE          the context (JSON object: variable name -> value)\n"
           "\nexit status: 0 ok, 1 the input has errors, 2 usage or system error\n");
 }
 
@@ -107,6 +115,7 @@ typedef struct input_opts {
   rulecore_format format;  /* SEXP, TEXT or JSON */
   const char *schema;      /* --schema FILE */
   const char *result_type; /* --type TYPE */
+  const char *ctx;         /* --ctx FILE */
 } input_opts;
 
 /* Is argv[*i] the long option name, as "--name VALUE" or "--name=VALUE"?
@@ -124,7 +133,7 @@ static bool option_value(int argc, char **argv, int *i, const char *name, const 
 }
 
 /* Which options a command takes, besides -f and --format. */
-enum { OPT_SCHEMA = 1, OPT_TYPE = 2 };
+enum { OPT_SCHEMA = 1, OPT_TYPE = 2, OPT_CTX = 4 };
 
 static int parse_input_opts(int argc, char **argv, input_opts *o, rulecore_format default_format, unsigned allowed) {
   o->format = default_format;
@@ -142,6 +151,9 @@ static int parse_input_opts(int argc, char **argv, input_opts *o, rulecore_forma
     } else if ((allowed & OPT_TYPE) && option_value(argc, argv, &i, "--type", &value)) {
       if (!value) return usage_error("option '%s' needs a type, e.g. bool", a);
       o->result_type = value;
+    } else if ((allowed & OPT_CTX) && option_value(argc, argv, &i, "--ctx", &value)) {
+      if (!value) return usage_error("option '%s' needs a file name", a);
+      o->ctx = value;
     } else if (option_value(argc, argv, &i, "--format", &value)) {
       if (!value) return usage_error("option '%s' needs a value (sexp, text or json)", a);
       if (strcmp(value, "json") == 0)
@@ -294,6 +306,98 @@ static int cmd_check(int argc, char **argv) {
   if (!print_diagnostics(diags, o.format, st == RULECORE_ERR_SOURCE)) exit_code = EXIT_USAGE;
   rulecore_diagnostics_free(diags);
   rulecore_expr_free(expr);
+  rulecore_env_free(env);
+  free(owned);
+  return exit_code;
+}
+
+/* Fill an activation for env's schema from the JSON file at path (NULL:
+ * empty).  NULL with *exit_code set after printing why. */
+static rulecore_activation *context_from(rulecore_schema *schema, const char *path, rulecore_format format,
+                                         int *exit_code) {
+  rulecore_activation *act = rulecore_activation_new(schema);
+  if (!act) {
+    *exit_code = exit_for(RULECORE_ERR_NOMEM);
+    return NULL;
+  }
+  if (!path) return act;
+  size_t len;
+  char *text = read_file(path, &len);
+  if (!text) {
+    fprintf(stderr, "%s: cannot read context '%s': %s\n", progname, path, strerror(errno));
+    *exit_code = EXIT_USAGE;
+    rulecore_activation_free(act);
+    return NULL;
+  }
+  rulecore_diagnostics *diags = NULL;
+  rulecore_status st = rulecore_activation_set_json(act, text, len, RULECORE_JSON_PLAIN, &diags);
+  free(text);
+  if (st != RULECORE_OK) {
+    if (st == RULECORE_ERR_SOURCE) fprintf(stderr, "%s: context '%s':\n", progname, path);
+    *exit_code = exit_for(st);
+    print_diagnostics(diags, format, st == RULECORE_ERR_SOURCE);
+    rulecore_activation_free(act);
+    act = NULL;
+  }
+  rulecore_diagnostics_free(diags);
+  return act;
+}
+
+static int cmd_eval(int argc, char **argv) {
+  input_opts o = {0};
+  int rc = parse_input_opts(argc, argv, &o, RULECORE_FORMAT_TEXT, OPT_SCHEMA | OPT_TYPE | OPT_CTX);
+  if (rc) return rc;
+  int exit_code = 0;
+  rulecore_env *env = env_with_schema(o.schema, o.format, &exit_code);
+  if (!env) return exit_code;
+  char *owned;
+  size_t len;
+  const char *name;
+  const char *text = input_text(&o, &owned, &len, &name);
+  rulecore_program *prog = NULL;
+  rulecore_diagnostics *diags = NULL;
+  rulecore_status st = text ? rulecore_compile_source(env, text, len, name, o.result_type, &prog, &diags)
+                            : RULECORE_ERR_IO;
+  exit_code = text ? exit_for(st) : EXIT_USAGE;
+  if (text && !print_diagnostics(diags, o.format, st == RULECORE_ERR_SOURCE)) exit_code = EXIT_USAGE;
+  rulecore_diagnostics_free(diags);
+  rulecore_activation *act = NULL;
+  rulecore_result *result = NULL;
+  if (st == RULECORE_OK) {
+    act = context_from(rulecore_env_schema(env), o.ctx, o.format, &exit_code);
+  }
+  if (act && !(result = rulecore_result_new())) exit_code = exit_for(RULECORE_ERR_NOMEM);
+  if (result) {
+    st = rulecore_eval(prog, act, result);
+    if (st == RULECORE_OK) {
+      char *value = rulecore_result_render(result, o.format == RULECORE_FORMAT_JSON ? RULECORE_FORMAT_TYPED_JSON
+                                                                                    : RULECORE_FORMAT_TEXT);
+      if (!value) {
+        exit_code = exit_for(RULECORE_ERR_NOMEM);
+      } else if (o.format == RULECORE_FORMAT_JSON) {
+        printf("{\"type\": \"%s\", \"value\": %s}\n", rulecore_program_type(prog), value);
+      } else {
+        printf("%s: %s\n", rulecore_program_type(prog), value);
+      }
+      rulecore_free(value);
+    } else if (st == RULECORE_ERR_EVAL) {
+      uint32_t line, column;
+      const char *msg = rulecore_result_error(result, &line, &column);
+      if (o.format == RULECORE_FORMAT_JSON) {
+        char *value = rulecore_result_render(result, RULECORE_FORMAT_JSON);
+        printf("{\"error\": %s, \"line\": %u, \"column\": %u}\n", value ? value : "null", line, column);
+        rulecore_free(value);
+      } else {
+        fprintf(stderr, "%s:%u:%u: error: %s\n", name, line, column, msg);
+      }
+      exit_code = EXIT_DIAGNOSTICS;
+    } else {
+      exit_code = exit_for(st);
+    }
+  }
+  rulecore_result_free(result);
+  rulecore_activation_free(act);
+  rulecore_program_free(prog);
   rulecore_env_free(env);
   free(owned);
   return exit_code;

@@ -53,12 +53,14 @@ START_TEST(test_env_defaults) {
   uint64_t bytes = rulecore_env_limit(env, RULECORE_LIMIT_SOURCE_BYTES);
   uint64_t depth = rulecore_env_limit(env, RULECORE_LIMIT_NESTING_DEPTH);
   uint64_t errors = rulecore_env_limit(env, RULECORE_LIMIT_ERRORS);
-  uint64_t unknown = rulecore_env_limit(env, (rulecore_limit)3);
+  uint64_t cost = rulecore_env_limit(env, RULECORE_LIMIT_EVAL_COST);
+  uint64_t unknown = rulecore_env_limit(env, (rulecore_limit)4);
   rulecore_env_free(env);
   rulecore_env_free(NULL); /* a no-op */
   ck_assert_uint_eq(bytes, 1u << 20);
   ck_assert_uint_eq(depth, 250);
   ck_assert_uint_eq(errors, 20);
+  ck_assert_uint_eq(cost, UINT64_MAX); /* no limit */
   ck_assert_uint_eq(unknown, 0);
   ck_assert_uint_eq(rulecore_env_limit(NULL, RULECORE_LIMIT_ERRORS), 0);
 }
@@ -82,7 +84,10 @@ static const struct {
     {RULECORE_LIMIT_ERRORS, 1, RULECORE_OK},
     {RULECORE_LIMIT_ERRORS, 1000000, RULECORE_OK},
     {RULECORE_LIMIT_ERRORS, 0, RULECORE_ERR_ARGUMENT},
-    {3, 5, RULECORE_ERR_ARGUMENT},
+    {RULECORE_LIMIT_EVAL_COST, 1, RULECORE_OK},
+    {RULECORE_LIMIT_EVAL_COST, UINT64_MAX - 1, RULECORE_OK},
+    {RULECORE_LIMIT_EVAL_COST, 0, RULECORE_ERR_ARGUMENT},
+    {4, 5, RULECORE_ERR_ARGUMENT},
     {-1, 5, RULECORE_ERR_ARGUMENT},
     {1000, 5, RULECORE_ERR_ARGUMENT},
 };

@@ -1,0 +1,137 @@
+/*
+ * eval.h: compiled programs and their evaluation.
+ *
+ * A program is a tree of closures (cnode): each holds the function that
+ * evaluates it, chosen by the compiler (compile.c) from the checked types
+ * of its operands and result, plus its operands and constants.  Closures
+ * are specialised by result family: a bool node returns 0 / 1 / EV_ERROR,
+ * int, uint, double and string nodes return their raw payload, and only
+ * nodes whose static type is anything else (dyn, lists, maps, records,
+ * timestamps...) return a boxed value.  An error is recorded out of band
+ * in the evaluation state (ev.err, with its message and position); after
+ * evaluating an operand a closure checks it.  Every closure function is
+ * listed once in closures.def.
+ *
+ * The program is immutable once compiled; the evaluation state (struct
+ * rulecore_result, called ev here) is per thread.
+ */
+#ifndef RULECORE_EVAL_H
+#define RULECORE_EVAL_H
+
+#include "internal.h"
+#include "mem.h"
+#include "schema.h"
+#include "type.h"
+#include "value.h"
+
+/* Result families. */
+typedef enum family { F_BOOL, F_INT, F_UINT, F_DOUBLE, F_STRING, F_VALUE } family;
+
+#define EV_FALSE 0
+#define EV_TRUE 1
+#define EV_ERROR 2 /* a bool node failed: ev.err says why */
+
+typedef struct rulecore_result ev;
+typedef struct cnode cnode;
+
+typedef int (*fn_b)(const cnode *, ev *);
+typedef int64_t (*fn_i)(const cnode *, ev *);
+typedef uint64_t (*fn_u)(const cnode *, ev *);
+typedef double (*fn_d)(const cnode *, ev *);
+typedef str (*fn_s)(const cnode *, ev *);
+typedef value (*fn_v)(const cnode *, ev *);
+
+struct cnode {
+  union {
+    fn_b b;
+    fn_i i;
+    fn_u u;
+    fn_d d;
+    fn_s s;
+    fn_v v;
+  } fn;
+  uint8_t fam;  /* family */
+  uint8_t op;   /* a closure's sub-operation (comparison, macro kind) */
+  uint16_t ov;  /* overload id, for generic calls (0: dispatch at run time) */
+  uint32_t slot; /* variable or local slot */
+  uint32_t field; /* record field index */
+  uint32_t n;     /* kids */
+  uint32_t line, column;
+  const cnode *a, *b, *c;
+  const cnode **kids;
+  value k;       /* a constant operand */
+  const void *p; /* auxiliary data: a regex, a string set, names */
+  const char *name; /* the variable, field or function named, for messages */
+  const uint32_t *idx; /* record literals: the field index of each kid */
+};
+
+/* A constant set of strings, for `s in ["a", "b"]`. */
+typedef struct str_set {
+  uint32_t n;
+  const str *items;
+} str_set;
+
+/* The evaluation state: what rulecore_result is inside. */
+struct rulecore_result {
+  pool pool;         /* scratch of one evaluation, reset at the next */
+  const value *vars; /* the activation's variables */
+  uint32_t nvars;
+  value *locals; /* comprehension variables, by scope slot */
+  uint32_t nlocals;
+  const char *err; /* the pending error, or NULL */
+  uint32_t err_line, err_column;
+  bool oom;
+  uint64_t cost, cost_limit;
+  void *match_data; /* PCRE2 match data, made on first use */
+  value result;     /* V_ERROR with the message in s after a failure */
+};
+
+/* Raise an error at node n (a static message or one in the pool). */
+INTERNAL void ev_fail(ev *e, const cnode *n, const char *msg);
+INTERNAL void ev_failf(ev *e, const cnode *n, const char *fmt, ...) PRINTF_LIKE(3, 4);
+/* Allocate from the evaluation's pool; on failure raise "out of memory". */
+INTERNAL void *ev_alloc(ev *e, const cnode *n, size_t size);
+/* Evaluate any node as a boxed value. */
+INTERNAL value ev_value(const cnode *n, ev *e);
+
+/* Every closure function: cl_NAME, returning its family's type. */
+#define EV_RET_B int
+#define EV_RET_I int64_t
+#define EV_RET_U uint64_t
+#define EV_RET_D double
+#define EV_RET_S str
+#define EV_RET_V value
+#define CLOSURE(name, fam) INTERNAL EV_RET_##fam cl_##name(const cnode *n, ev *e);
+#include "closures.def"
+#undef CLOSURE
+
+/* Comparison operators, as cnode.op of the comparison closures. */
+typedef enum cmp_op { CMP_LT, CMP_LE, CMP_GT, CMP_GE, CMP_EQ, CMP_NE } cmp_op;
+
+/* The compiled program. */
+struct rulecore_program {
+  arena arena;             /* every cnode and constant */
+  const cnode *root;
+  rulecore_schema *schema; /* a reference, or NULL */
+  const char *type_name;
+  uint64_t cost_limit;     /* 0: none */
+  uint32_t nlocals;        /* comprehension nesting */
+  struct regex_list *regexes; /* compiled constant regexes, freed with the program */
+};
+
+/* Compile the checked tree t (its root typed) into p's closures.
+ * RULECORE_OK or RULECORE_ERR_NOMEM. */
+struct ast;
+INTERNAL rulecore_status compile_program(rulecore_program *p, const struct ast *t);
+INTERNAL void compile_release(rulecore_program *p);
+
+/* Evaluate p against vars[0..nvars) into e.  RULECORE_OK, ERR_EVAL or
+ * ERR_NOMEM; e->result holds the value (or the error). */
+INTERNAL rulecore_status eval_program(const rulecore_program *p, const value *vars, uint32_t nvars, ev *e);
+INTERNAL void eval_release(ev *e);
+
+/* Run overload id on boxed arguments (the generic path, also used by
+ * constant folding).  Errors are raised at n. */
+INTERNAL value eval_overload(ev *e, const cnode *n, uint16_t id, const value *args, uint32_t nargs);
+
+#endif
