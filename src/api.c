@@ -28,6 +28,7 @@
 struct rulecore_env {
   uint64_t limits[4];      /* indexed by rulecore_limit */
   rulecore_schema *schema; /* a reference, frozen; NULL: no declarations */
+  bool unchecked;          /* see rulecore_env_set_unchecked */
 };
 
 struct rulecore_expr {
@@ -38,7 +39,7 @@ struct rulecore_expr {
 
 /* UINT64_MAX as the cost limit: none. */
 static const rulecore_env default_env = {{DEFAULT_SOURCE_BYTES, DEFAULT_NESTING_DEPTH, DEFAULT_ERRORS, UINT64_MAX},
-                                         NULL};
+                                         NULL, false};
 
 /* Point tree-sitter and jansson at our allocator hook before their first
  * use.  (They keep global hooks; so do we.) */
@@ -82,6 +83,12 @@ RULECORE_API rulecore_status rulecore_env_set_schema(rulecore_env *env, rulecore
   }
   schema_unref(env->schema);
   env->schema = schema_ref(schema);
+  return RULECORE_OK;
+}
+
+RULECORE_API rulecore_status rulecore_env_set_unchecked(rulecore_env *env, int unchecked) {
+  if (!env) return RULECORE_ERR_ARGUMENT;
+  env->unchecked = unchecked != 0;
   return RULECORE_OK;
 }
 
@@ -147,7 +154,7 @@ RULECORE_API rulecore_status rulecore_check(const rulecore_env *env, rulecore_ex
   if (!env) env = &default_env;
   rulecore_diagnostics *d = diag_new(env->limits[RULECORE_LIMIT_ERRORS]);
   if (!d) return RULECORE_ERR_NOMEM;
-  check_options o = {.schema = env->schema};
+  check_options o = {.schema = env->schema, .unchecked = env->unchecked};
   rulecore_status st = RULECORE_OK;
   if (result_type) {
     char why[160];
@@ -265,12 +272,8 @@ RULECORE_API rulecore_status rulecore_eval(const rulecore_program *p, const rule
   if (a) {
     if (act_schema(a) != p->schema) return RULECORE_ERR_ARGUMENT;
     vars = act_vars(a, &nvars);
-  } else if (p->schema && p->schema->nvars) {
-    /* No activation: every variable absent. */
-    static const value absent[64] = {[0 ... 63] = {.kind = V_ABSENT}};
-    if (p->schema->nvars > ARRAY_LEN(absent)) return RULECORE_ERR_ARGUMENT;
-    vars = absent;
-    nvars = p->schema->nvars;
+  } else if (p->schema) {
+    nvars = p->schema->nvars; /* vars NULL: every variable absent */
   }
   return eval_program(p, vars, nvars, r);
 }

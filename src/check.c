@@ -440,6 +440,7 @@ static const type *resolve_call(checker *c, const char *fn, bool method, const t
   }
   mem_free(won);
   if (matches) return result;
+  if (c->o->unchecked) return T_DYN; /* resolved (or refused) at run time */
   char namebuf[64];
   const char *name = display_name(fn, namebuf, sizeof namebuf);
   if (!known) {
@@ -535,6 +536,7 @@ static const type *check_ident(checker *c, ast_node *n) {
   }
   const type *t = resolve_global(c, n, name);
   if (t) return t;
+  if (c->o->unchecked) return T_DYN; /* an error value at run time */
   const char *near = suggest_closest(name, c->nscope + (c->o->schema ? c->o->schema->nvars : 0), variable_name_at, c);
   report(c, RULECORE_DIAG_UNDECLARED_REFERENCE, &n->span, "undeclared reference to '%s'%s%s%s", name,
          near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
@@ -560,6 +562,7 @@ static const type *select_field(checker *c, ast_node *n, const type *t, const ch
       if (n) n->ref = (int32_t)f->index;
       return f->type;
     }
+    if (c->o->unchecked) return T_DYN;
     const char *near = suggest_closest(field, t->nfields, field_name_at, t);
     report(c, RULECORE_DIAG_NO_SUCH_FIELD, at, "no field '%s' on type %s%s%s%s", field, t->name,
            near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
@@ -572,6 +575,7 @@ static const type *select_field(checker *c, ast_node *n, const type *t, const ch
   }
   default: break;
   }
+  if (c->o->unchecked) return T_DYN;
   char ts[128];
   report(c, RULECORE_DIAG_NO_SUCH_FIELD, at, "type %s has no fields (selecting '%s')",
          type_spell(ts, sizeof ts, substitute(c, t, true)), field);
@@ -673,6 +677,7 @@ static void require_bool(checker *c, const ast_node *n, const type *t, const cha
   uint32_t mark = trail_mark(c);
   if (!assignable(c, T_BOOL, t)) {
     trail_undo(c, mark);
+    if (c->o->unchecked) return;
     char ts[128];
     report(c, RULECORE_DIAG_NO_MATCHING_OVERLOAD, &n->span, "%s must be a bool, not %s", what,
            type_spell(ts, sizeof ts, substitute(c, t, true)));

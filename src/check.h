@@ -40,6 +40,10 @@ INTERNAL const overload *check_overload(overload_id id);
 typedef struct check_options {
   const rulecore_schema *schema; /* frozen, or NULL */
   const type *result;            /* required result type, or NULL */
+  /* Names and calls that do not resolve, and fields types do not have,
+   * are typed dyn and left to run time (CEL's disable_check) instead of
+   * being errors. */
+  bool unchecked;
 } check_options;
 
 /* Check t (parsed, error-free) in place, reporting into d.  RULECORE_OK,

@@ -50,11 +50,20 @@ static cnode *cnew(compiler *c, const ast_node *src, family fam) {
   /* Errors of operators point at the operator: `a / b` at the '/'. */
   const ast_span *at = src->kind == AST_BINARY ? &src->u.binary.op_span
                        : src->kind == AST_UNARY ? &src->u.unary.op_span
+                       : src->kind == AST_SELECT ? &src->u.select.field_span
                        : src->kind == AST_CALL && src->u.call.target ? &src->u.call.function_span
                                                                       : &src->span;
   n->line = at->line;
   n->column = at->column;
   return n;
+}
+
+/* A copy of an AST name in the program's arena: the program outlives the
+ * expression it was compiled from. */
+static const char *keep(compiler *c, const char *name) {
+  char *z = name ? arena_strndup(c->a, name, strlen(name)) : NULL;
+  if (name && !z) c->oom = true;
+  return z ? z : "";
 }
 
 static bool is_const(const cnode *n) {
@@ -229,7 +238,7 @@ static cnode *var_node(compiler *c, const ast_node *src, uint32_t slot, const ch
   cnode *n = cnew(c, src, fam);
   if (!n) return NULL;
   n->slot = slot;
-  n->name = name;
+  n->name = keep(c, name);
   switch (fam) {
   case F_BOOL: n->fn.b = cl_var_b; break;
   case F_INT: n->fn.i = cl_var_i; break;
@@ -248,8 +257,8 @@ static cnode *field_node(compiler *c, const ast_node *src, uint32_t slot, const 
   if (!n) return NULL;
   n->slot = slot;
   n->field = field;
-  n->name = name;
-  n->p = var;
+  n->name = keep(c, name);
+  n->p = keep(c, var);
   switch (fam) {
   case F_BOOL: n->fn.b = cl_fld_b; break;
   case F_INT: n->fn.i = cl_fld_i; break;
@@ -266,7 +275,7 @@ static cnode *local_node(compiler *c, const ast_node *src, uint32_t slot, const 
   cnode *n = cnew(c, src, fam);
   if (!n) return NULL;
   n->slot = slot;
-  n->name = name;
+  n->name = keep(c, name);
   switch (fam) {
   case F_BOOL: n->fn.b = cl_loc_b; break;
   case F_INT: n->fn.i = cl_loc_i; break;
@@ -320,7 +329,7 @@ static cnode *call_node(compiler *c, const ast_node *src, uint16_t ov, const cha
     if (!args[i]) return NULL;
   n->fn.v = cl_call_v;
   n->ov = ov;
-  n->name = fn;
+  n->name = keep(c, fn);
   n->n = nargs;
   n->kids = arena_alloc(c->a, nargs * sizeof(cnode *) + 1);
   if (!n->kids) {
@@ -590,7 +599,7 @@ static cnode *compile_select(compiler *c, const ast_node *src) {
   cnode *n = cnew(c, src, F_VALUE);
   if (!n || !(n->a = compile_node(c, o))) return NULL;
   n->fn.v = cl_sel_v;
-  n->name = src->u.select.field;
+  n->name = keep(c, src->u.select.field);
   if (record) {
     n->p = o->type;
     n->field = (uint32_t)src->ref;
@@ -603,12 +612,12 @@ static cnode *compile_has(compiler *c, const ast_node *src) {
   bool record = o->type && o->type->kind == TYPE_RECORD;
   cnode *n = cnew(c, src, F_BOOL);
   if (!n) return NULL;
-  n->name = sel->u.select.field;
+  n->name = keep(c, sel->u.select.field);
   if (record && names_variable(o)) {
     n->fn.b = cl_has_fld;
     n->slot = (uint32_t)o->ref;
     n->field = (uint32_t)sel->ref;
-    n->p = var_name(o);
+    n->p = keep(c, var_name(o));
     return n;
   }
   if (!(n->a = compile_node(c, o))) return NULL;
@@ -719,10 +728,19 @@ static cnode *compile_call(compiler *c, const ast_node *src) {
     cnode *n = cnew(c, src, F_INT);
     if (!n) return NULL;
     n->a = args[0];
-    if (args[0]->fam == F_STRING)
+    if (args[0]->fam == F_STRING) {
       n->fn.i = cl_size_s;
-    else
+    } else if (args[0]->fn.v == cl_fld_v) {
+      n->fn.i = cl_size_fld;
+      n->slot = args[0]->slot;
+      n->field = args[0]->field;
+      n->name = args[0]->name;
+      n->p = args[0]->p;
+      n->a = NULL;
+      return n;
+    } else {
       n->fn.i = cl_size_v;
+    }
     return fold(c, n, src);
   }
   case OV_STARTS_WITH_STRING:
@@ -820,11 +838,17 @@ static cnode *compile_node(compiler *c, const ast_node *x) {
     case REF_BOUND: return local_node(c, x, (uint32_t)x->ref, x->u.ident.name);
     case REF_TYPE: return konst(c, x, F_VALUE, v_type(stable_type(x->type->elem ? x->type->elem : T_DYN)));
     default: {
+      /* Unchecked: an undeclared name is an error when evaluated. */
       cnode *n = cnew(c, x, F_VALUE);
-      if (n) {
-        n->fn.v = cl_fail_v;
-        n->name = "undeclared reference";
+      buf b = {0};
+      buf_printf(&b, "undeclared reference to '%s'", x->u.ident.name);
+      if (n) n->name = b.oom ? NULL : arena_strndup(c->a, b.data, b.len);
+      buf_release(&b);
+      if (!n || !n->name) {
+        c->oom = true;
+        return NULL;
       }
+      n->fn.v = cl_fail_v;
       return n;
     }
     }

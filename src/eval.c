@@ -372,6 +372,33 @@ COND_CLOSURE(v, value, EVV, ((value){0}))
 
 /* ---- comparisons ---- */
 
+/* x[0..n) == y[0..n), without a call for short strings: two overlapping
+ * word loads cover 4..16 bytes. */
+static inline bool bytes_equal(const char *x, const char *y, size_t n) {
+  if (n >= 8 && n <= 16) {
+    uint64_t a, b, c, d;
+    memcpy(&a, x, 8);
+    memcpy(&b, y, 8);
+    memcpy(&c, x + n - 8, 8);
+    memcpy(&d, y + n - 8, 8);
+    return ((a ^ b) | (c ^ d)) == 0;
+  }
+  if (n >= 4 && n < 8) {
+    uint32_t a, b, c, d;
+    memcpy(&a, x, 4);
+    memcpy(&b, y, 4);
+    memcpy(&c, x + n - 4, 4);
+    memcpy(&d, y + n - 4, 4);
+    return ((a ^ b) | (c ^ d)) == 0;
+  }
+  if (n < 4) {
+    for (size_t i = 0; i < n; i++)
+      if (x[i] != y[i]) return false;
+    return true;
+  }
+  return memcmp(x, y, n) == 0;
+}
+
 #define CMP_CLOSURES(name, OP)                                                  \
   int cl_##name##_ii(const cnode *n, ev *e) {                                   \
     int64_t x = EVI(n->a);                                                      \
@@ -448,8 +475,8 @@ static int cmp_holds(cmp_op op, int c) {
 }
 
 static int cmp_strings(cmp_op op, str x, str y) {
-  if (op == CMP_EQ) return x.n == y.n && memcmp(x.p, y.p, x.n) == 0;
-  if (op == CMP_NE) return x.n != y.n || memcmp(x.p, y.p, x.n) != 0;
+  if (op == CMP_EQ) return x.n == y.n && bytes_equal(x.p, y.p, x.n);
+  if (op == CMP_NE) return x.n != y.n || !bytes_equal(x.p, y.p, x.n);
   int c = memcmp(x.p, y.p, x.n < y.n ? x.n : y.n);
   if (c == 0) c = x.n < y.n ? -1 : x.n > y.n;
   return cmp_holds(op, c);
@@ -474,7 +501,7 @@ int cl_cmp_fsk(const cnode *n, ev *e) {
   if (LIKELY(var->kind == V_RECORD)) {
     const value *v = &var->r->fields[n->field];
     if (LIKELY(v->kind == V_STRING)) {
-      if (n->op == CMP_EQ) return v->n == n->k.n && memcmp(v->s, n->k.s, v->n) == 0;
+      if (n->op == CMP_EQ) return v->n == n->k.n && bytes_equal(v->s, n->k.s, v->n);
       return cmp_strings(n->op, (str){v->s, v->n}, (str){n->k.s, n->k.n});
     }
   }
@@ -730,7 +757,7 @@ int cl_in_sset(const cnode *n, ev *e) {
   if (FAILED()) return EV_ERROR;
   const str_set *set = n->p;
   for (uint32_t i = 0; i < set->n; i++)
-    if (set->items[i].n == s.n && memcmp(set->items[i].p, s.p, s.n) == 0) return EV_TRUE;
+    if (set->items[i].n == s.n && bytes_equal(set->items[i].p, s.p, s.n)) return EV_TRUE;
   return EV_FALSE;
 }
 
@@ -763,6 +790,17 @@ static int64_t size_of(const cnode *n, ev *e, value v) {
   case V_MAP: return v.m->n;
   default: ev_failf(e, n, "no such overload: size of a %s", kind_name(v.kind)); return 0;
   }
+}
+
+int64_t cl_size_fld(const cnode *n, ev *e) {
+  const value *var = &e->vars[n->slot];
+  if (LIKELY(var->kind == V_RECORD)) {
+    const value *v = &var->r->fields[n->field];
+    if (LIKELY(v->kind == V_LIST)) return v->l->n;
+    if (v->kind != V_ABSENT) return size_of(n, e, *v);
+  }
+  field_error(n, e, var);
+  return 0;
 }
 
 int64_t cl_size_v(const cnode *n, ev *e) {
@@ -1457,11 +1495,17 @@ value cl_collect_v(const cnode *n, ev *e) {
 /* ---- programs ---- */
 
 rulecore_status eval_program(const rulecore_program *p, const value *vars, uint32_t nvars, ev *e) {
-  pool_reset(&e->pool);
+  if (e->pool.first) pool_reset(&e->pool);
   e->err = NULL;
   e->oom = false;
   e->cost = 0;
   e->cost_limit = p->cost_limit;
+  if (!vars && nvars) { /* no activation: every variable absent */
+    value *absent = pool_alloc(&e->pool, nvars * sizeof(value));
+    if (!absent) return RULECORE_ERR_NOMEM;
+    for (uint32_t i = 0; i < nvars; i++) absent[i] = (value){.kind = V_ABSENT};
+    vars = absent;
+  }
   e->vars = vars;
   e->nvars = nvars;
   if (p->nlocals > e->nlocals) {
@@ -1470,8 +1514,14 @@ rulecore_status eval_program(const rulecore_program *p, const value *vars, uint3
     e->locals = l;
     e->nlocals = p->nlocals;
   }
-  value r = ev_value(p->root, e);
-  if (e->oom) {
+  value r;
+  if (p->root->fam == F_BOOL) { /* rules: no boxing on the way */
+    int b = p->root->fn.b(p->root, e);
+    r = v_bool(b == EV_TRUE);
+  } else {
+    r = ev_value(p->root, e);
+  }
+  if (UNLIKELY(e->oom)) {
     e->result = (value){.kind = V_ERROR, .s = oom_message};
     return RULECORE_ERR_NOMEM;
   }

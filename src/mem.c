@@ -166,7 +166,11 @@ void *pool_alloc(pool *p, size_t n) {
 }
 
 void pool_reset(pool *p) {
-  for (pool_chunk *c = p->first; c; c = c->next) c->used = 0;
+  /* Chunks after cur were not touched since the last reset. */
+  for (pool_chunk *c = p->first; c; c = c->next) {
+    c->used = 0;
+    if (c == p->cur) break;
+  }
   p->cur = p->first;
 }
 
