@@ -51,6 +51,7 @@ static cnode *cnew(compiler *c, const ast_node *src, family fam) {
   const ast_span *at = src->kind == AST_BINARY ? &src->u.binary.op_span
                        : src->kind == AST_UNARY ? &src->u.unary.op_span
                        : src->kind == AST_SELECT ? &src->u.select.field_span
+                       : src->kind == AST_INDEX ? &src->u.index.index->span
                        : src->kind == AST_CALL && src->u.call.target ? &src->u.call.function_span
                                                                       : &src->span;
   n->line = at->line;
@@ -402,6 +403,8 @@ static cnode *compile_compare(compiler *c, const ast_node *src, cmp_op op) {
       const fn_b *withk = l->fam == F_INT ? cmp_ik : l->fam == F_DOUBLE ? cmp_dk : cmp_uk;
       if (k && is_field(l, (family)l->fam)) {
         n->fn.b = l->fam == F_INT ? cmp_fik[op] : cmp_fdk[op];
+        n->line = l->line; /* its errors are the field's */
+        n->column = l->column;
         n->slot = l->slot;
         n->field = l->field;
         n->name = l->name;
@@ -422,6 +425,8 @@ static cnode *compile_compare(compiler *c, const ast_node *src, cmp_op op) {
     case F_STRING:
       if (k && is_field(l, F_STRING)) {
         n->fn.b = cl_cmp_fsk;
+        n->line = l->line;
+        n->column = l->column;
         n->slot = l->slot;
         n->field = l->field;
         n->name = l->name;

@@ -571,7 +571,8 @@ static void fill_put(filler *f, int32_t slot, const type *t, value v, const json
   if (st == RULECORE_ERR_NOMEM)
     fill_error(f, st, "out of memory");
   else
-    fill_error(f, st, "%s does not fit the declared type %s", json_kind(j), t ? type_spell(ts, sizeof ts, t) : "?");
+    fill_error(f, RULECORE_ERR_SOURCE, "%s does not fit the declared type %s", json_kind(j),
+               t ? type_spell(ts, sizeof ts, t) : "?");
 }
 
 static void fill_value(filler *f, int32_t slot, const json_t *j);
@@ -647,7 +648,7 @@ static void fill_members(filler *f, const json_t *j, const type *t) {
     else
       st = rulecore_activation_key_string(f->a, key, strlen(key));
     if (st != RULECORE_OK)
-      fill_error(f, st, t && t->kind == TYPE_RECORD ? "no such field in %s" : "a key the map's declared type does not take",
+      fill_error(f, st == RULECORE_ERR_NOMEM ? st : RULECORE_ERR_SOURCE, t && t->kind == TYPE_RECORD ? "no such field in %s" : "a key the map's declared type does not take",
                  t && t->kind == TYPE_RECORD ? t->name : "");
     else
       fill_value(f, RULECORE_NEXT, v);
@@ -658,7 +659,8 @@ static void fill_members(filler *f, const json_t *j, const type *t) {
 static void fill_end(filler *f) {
   if (f->status != RULECORE_OK) return;
   rulecore_status st = rulecore_activation_end(f->a);
-  if (st != RULECORE_OK) fill_error(f, st, st == RULECORE_ERR_NOMEM ? "out of memory" : "a repeated key");
+  if (st == RULECORE_ERR_NOMEM) fill_error(f, st, "out of memory");
+  else if (st != RULECORE_OK) fill_error(f, RULECORE_ERR_SOURCE, "a repeated key");
 }
 
 /* A value in the typed style: {"int": "5"}, {"list": [...]}, ... */
@@ -709,7 +711,7 @@ static void fill_typed(filler *f, int32_t slot, const json_t *j) {
   } else if (!strcmp(tag, "list") && json_is_array(v)) {
     rulecore_status st = rulecore_activation_begin_list(f->a, slot);
     if (st != RULECORE_OK) {
-      fill_error(f, st, "a list does not fit the declared type");
+      fill_error(f, RULECORE_ERR_SOURCE, "a list does not fit the declared type");
       return;
     }
     for (size_t i = 0; i < json_array_size(v) && f->status == RULECORE_OK; i++) {
@@ -721,7 +723,7 @@ static void fill_typed(filler *f, int32_t slot, const json_t *j) {
   } else if (!strcmp(tag, "map") && json_is_array(v)) {
     rulecore_status st = rulecore_activation_begin_map(f->a, slot);
     if (st != RULECORE_OK) {
-      fill_error(f, st, "a map does not fit the declared type");
+      fill_error(f, RULECORE_ERR_SOURCE, "a map does not fit the declared type");
       return;
     }
     for (size_t i = 0; i < json_array_size(v) && f->status == RULECORE_OK; i++) {
@@ -745,7 +747,7 @@ static void fill_typed(filler *f, int32_t slot, const json_t *j) {
                parse_integer(json_string_value(kval), kt[0] == 'u', &key))
         st = kt[0] == 'u' ? rulecore_activation_key_uint(f->a, key.u) : rulecore_activation_key_int(f->a, key.i);
       if (st != RULECORE_OK || json_array_size(pair) != 2)
-        fill_error(f, st == RULECORE_OK ? RULECORE_ERR_SOURCE : st, "a map entry must be [key, value] with an int, uint, bool or string key");
+        fill_error(f, st == RULECORE_ERR_NOMEM ? st : RULECORE_ERR_SOURCE, "a map entry must be [key, value] with an int, uint, bool or string key");
       else
         fill_value(f, RULECORE_NEXT, json_array_get(pair, 1));
       path_pop(f, old);
@@ -785,7 +787,7 @@ static void fill_plain(filler *f, int32_t slot, const json_t *j) {
     rulecore_status st = rulecore_activation_begin_list(f->a, slot);
     if (st != RULECORE_OK) {
       char ts[128];
-      fill_error(f, st, "an array does not fit the declared type %s", t ? type_spell(ts, sizeof ts, t) : "?");
+      fill_error(f, RULECORE_ERR_SOURCE, "an array does not fit the declared type %s", t ? type_spell(ts, sizeof ts, t) : "?");
       return;
     }
     for (size_t i = 0; i < json_array_size(j) && f->status == RULECORE_OK; i++) {
@@ -800,7 +802,7 @@ static void fill_plain(filler *f, int32_t slot, const json_t *j) {
     rulecore_status st = rulecore_activation_begin_map(f->a, slot);
     if (st != RULECORE_OK) {
       char ts[128];
-      fill_error(f, st, "an object does not fit the declared type %s", t ? type_spell(ts, sizeof ts, t) : "?");
+      fill_error(f, RULECORE_ERR_SOURCE, "an object does not fit the declared type %s", t ? type_spell(ts, sizeof ts, t) : "?");
       return;
     }
     fill_members(f, j, act_container(f->a));
