@@ -498,6 +498,7 @@ static const char *variable_name_at(const void *ctx, size_t i) {
 /* The type value a type name denotes (`int` -> type(int)), or NULL. */
 static const type *type_name_value(checker *c, const char *name) {
   const type *t = type_primitive(name);
+  if (t == T_DYN) t = NULL; /* dyn is a conversion and a declaration, not a value */
   if (!t && c->o->schema) t = schema_record(c->o->schema, name);
   if (!t && strcmp(name, "list") == 0) t = type_list(c->a, T_DYN);
   if (!t && strcmp(name, "map") == 0) t = type_map(c->a, T_DYN, T_DYN);

@@ -686,9 +686,14 @@ static cnode *compile_string_fn(compiler *c, const ast_node *src, cnode *s, cnod
     }
     char err[160];
     regex *re = regex_compile(arg->k.s, arg->k.n, err, sizeof err);
-    struct regex_list *item = re ? arena_alloc(c->a, sizeof *item) : NULL;
+    if (!re) {
+      /* A pattern folded from constants the checker did not see whole:
+       * its error is raised when evaluated, as any other. */
+      cnode *args[2] = {s, arg};
+      return call_node(c, src, ov, "matches", false, args, 2);
+    }
+    struct regex_list *item = arena_alloc(c->a, sizeof *item);
     if (!item) {
-      /* The checker compiled this pattern: only memory can fail now. */
       regex_free(re);
       c->oom = true;
       return NULL;

@@ -844,13 +844,15 @@ RULECORE_API rulecore_status rulecore_activation_set_json(rulecore_activation *a
   } else {
     act_save(a);
     const rulecore_schema *s = act_schema(a);
+    uint32_t nvars;
+    act_vars(a, &nvars);
     const char *key;
     json_t *v;
     json_object_foreach(root, key, v) {
       if (f.status != RULECORE_OK) break;
       size_t old = path_push(&f, "%s", key);
       int32_t slot = s ? rulecore_schema_slot(s, key) : -1;
-      if (slot < 0 || strchr(key, '.'))
+      if (slot < 0 || (uint32_t)slot >= nvars) /* a variable, not "user.age" */
         fill_error(&f, RULECORE_ERR_SOURCE, "no such variable in the schema");
       else
         fill_value(&f, slot, v);

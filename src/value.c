@@ -23,27 +23,15 @@ static int cmp_int_uint(int64_t i, uint64_t u) {
   return (uint64_t)i < u ? -1 : (uint64_t)i > u;
 }
 
-/* Compare an int with a double exactly (2 when d is NaN). */
-static int cmp_int_double(int64_t i, double d) {
+/* Compare an int or a uint with a double as CEL does: the integer
+ * converted to a double (so 9223372036854775807 equals 2^63); 2 when d is
+ * NaN. */
+static int cmp_double(double x, double d) {
   if (isnan(d)) return 2;
-  if (d >= 9223372036854775808.0) return -1;
-  if (d < -9223372036854775808.0) return 1;
-  /* d is within int64's range: compare integer parts, then fractions. */
-  double t = trunc(d);
-  int64_t di = (int64_t)t;
-  if (i != di) return i < di ? -1 : 1;
-  return t == d ? 0 : (d > t ? -1 : 1);
+  return x < d ? -1 : x > d;
 }
-
-static int cmp_uint_double(uint64_t u, double d) {
-  if (isnan(d)) return 2;
-  if (d < 0) return 1;
-  if (d >= 18446744073709551616.0) return -1;
-  double t = trunc(d);
-  uint64_t du = (uint64_t)t;
-  if (u != du) return u < du ? -1 : 1;
-  return t == d ? 0 : -1;
-}
+static int cmp_int_double(int64_t i, double d) { return cmp_double((double)i, d); }
+static int cmp_uint_double(uint64_t u, double d) { return cmp_double((double)u, d); }
 
 static int cmp3(int c) { return c < 0 ? -1 : c > 0; }
 
