@@ -516,8 +516,13 @@ typedef struct filler {
   rulecore_json_style style;
   rulecore_diagnostics *d;
   rulecore_status status;
-  char path[512]; /* where we are, for messages: user.items[2].sku */
-  size_t path_len;
+  /* Where we are, for messages (user.items[2].sku): a key, or an index
+   * when key is NULL.  Formatted only when an error is reported. */
+  struct {
+    const char *key;
+    size_t index;
+  } path[72];
+  size_t depth;
 } filler;
 
 static void fill_error(filler *f, rulecore_status st, const char *fmt, ...) PRINTF_LIKE(3, 4);
@@ -530,25 +535,32 @@ static void fill_error(filler *f, rulecore_status st, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  diag_add_at(f->d, NULL, RULECORE_SEVERITY_ERROR, RULECORE_DIAG_CONTEXT_MISMATCH, "%s: %s", f->path, msg);
+  buf path = {0};
+  for (size_t i = 0; i < f->depth && i < ARRAY_LEN(f->path); i++) {
+    if (f->path[i].key)
+      buf_printf(&path, "%s%s", i ? "." : "", f->path[i].key);
+    else
+      buf_printf(&path, "[%zu]", f->path[i].index);
+  }
+  diag_add_at(f->d, NULL, RULECORE_SEVERITY_ERROR, RULECORE_DIAG_CONTEXT_MISMATCH, "%s: %s",
+              path.data ? path.data : "", msg);
+  buf_release(&path);
 }
 
-static size_t path_push(filler *f, const char *fmt, ...) PRINTF_LIKE(2, 3);
-static size_t path_push(filler *f, const char *fmt, ...) {
-  size_t old = f->path_len;
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(f->path + old, sizeof f->path - old, fmt, ap);
-  va_end(ap);
-  f->path_len = n < 0 ? old : old + (size_t)n;
-  if (f->path_len >= sizeof f->path) f->path_len = sizeof f->path - 1;
-  return old;
+static size_t path_key(filler *f, const char *key) {
+  if (f->depth < ARRAY_LEN(f->path)) f->path[f->depth].key = key;
+  return f->depth++;
 }
 
-static void path_pop(filler *f, size_t old) {
-  f->path_len = old;
-  f->path[old] = '\0';
+static size_t path_index(filler *f, size_t i) {
+  if (f->depth < ARRAY_LEN(f->path)) {
+    f->path[f->depth].key = NULL;
+    f->path[f->depth].index = i;
+  }
+  return f->depth++;
 }
+
+static void path_pop(filler *f, size_t old) { f->depth = old; }
 
 static const char *json_kind(const json_t *j) {
   switch (json_typeof(j)) {
@@ -634,7 +646,7 @@ static void fill_members(filler *f, const json_t *j, const type *t) {
   json_t *v;
   json_object_foreach((json_t *)j, key, v) {
     if (f->status != RULECORE_OK) return;
-    size_t old = path_push(f, ".%s", key);
+    size_t old = path_key(f, key);
     rulecore_status st = RULECORE_OK;
     const type *kt = t && t->kind == TYPE_MAP ? t->key : NULL;
     value k;
@@ -715,7 +727,7 @@ static void fill_typed(filler *f, int32_t slot, const json_t *j) {
       return;
     }
     for (size_t i = 0; i < json_array_size(v) && f->status == RULECORE_OK; i++) {
-      size_t old = path_push(f, "[%zu]", i);
+      size_t old = path_index(f, i);
       fill_value(f, RULECORE_NEXT, json_array_get(v, i));
       path_pop(f, old);
     }
@@ -728,7 +740,7 @@ static void fill_typed(filler *f, int32_t slot, const json_t *j) {
     }
     for (size_t i = 0; i < json_array_size(v) && f->status == RULECORE_OK; i++) {
       json_t *pair = json_array_get(v, i), *k = json_array_get(pair, 0), *kv = json_object_get(k, "");
-      size_t old = path_push(f, "[%zu]", i);
+      size_t old = path_index(f, i);
       (void)kv;
       const char *kt = NULL;
       json_t *kval = NULL;
@@ -791,7 +803,7 @@ static void fill_plain(filler *f, int32_t slot, const json_t *j) {
       return;
     }
     for (size_t i = 0; i < json_array_size(j) && f->status == RULECORE_OK; i++) {
-      size_t old = path_push(f, "[%zu]", i);
+      size_t old = path_index(f, i);
       fill_value(f, RULECORE_NEXT, json_array_get(j, i));
       path_pop(f, old);
     }
@@ -850,7 +862,7 @@ RULECORE_API rulecore_status rulecore_activation_set_json(rulecore_activation *a
     json_t *v;
     json_object_foreach(root, key, v) {
       if (f.status != RULECORE_OK) break;
-      size_t old = path_push(&f, "%s", key);
+      size_t old = path_key(&f, key);
       int32_t slot = s ? rulecore_schema_slot(s, key) : -1;
       if (slot < 0 || (uint32_t)slot >= nvars) /* a variable, not "user.age" */
         fill_error(&f, RULECORE_ERR_SOURCE, "no such variable in the schema");
