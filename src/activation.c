@@ -370,7 +370,8 @@ RULECORE_API rulecore_status rulecore_activation_set_duration(rulecore_activatio
 
 /* ---- the builder ---- */
 
-static rulecore_status begin(rulecore_activation *a, int32_t slot, bool list) {
+/* Open a list, a map, or (record set, or a record-typed slot) a record. */
+static rulecore_status begin(rulecore_activation *a, int32_t slot, bool list, const type *record) {
   if (!a) return RULECORE_ERR_ARGUMENT;
   uint32_t var = 0;
   int64_t field = -1;
@@ -380,7 +381,11 @@ static rulecore_status begin(rulecore_activation *a, int32_t slot, bool list) {
     return RULECORE_ERR_ARGUMENT;
   }
   frame_kind kind;
-  if (list) {
+  if (record) { /* a record of a named type, where it or dyn is declared */
+    if (t != record && t->kind != TYPE_DYN && t->kind != TYPE_PARAM) t = NULL;
+    else t = record;
+    kind = FRAME_RECORD;
+  } else if (list) {
     if (t->kind != TYPE_LIST && t->kind != TYPE_DYN && t->kind != TYPE_PARAM) t = NULL;
     kind = FRAME_LIST;
   } else if (t->kind == TYPE_RECORD) {
@@ -400,10 +405,19 @@ static rulecore_status begin(rulecore_activation *a, int32_t slot, bool list) {
 }
 
 RULECORE_API rulecore_status rulecore_activation_begin_list(rulecore_activation *a, int32_t slot) {
-  return begin(a, slot, true);
+  return begin(a, slot, true, NULL);
 }
 RULECORE_API rulecore_status rulecore_activation_begin_map(rulecore_activation *a, int32_t slot) {
-  return begin(a, slot, false);
+  return begin(a, slot, false, NULL);
+}
+
+rulecore_status act_begin_record(rulecore_activation *a, int32_t slot, const char *type_name) {
+  const type *rt = a && a->schema && type_name ? schema_record(a->schema, type_name) : NULL;
+  if (!rt) {
+    if (a) builder_abort(a);
+    return RULECORE_ERR_ARGUMENT;
+  }
+  return begin(a, slot, false, rt);
 }
 
 static rulecore_status set_key(rulecore_activation *a, value k) {
@@ -456,7 +470,7 @@ RULECORE_API rulecore_status rulecore_activation_end(rulecore_activation *a) {
     vlist *l = pool_alloc(&a->pool, sizeof(vlist) + count * sizeof(value));
     if (!l) goto nomem;
     l->n = (uint32_t)count;
-    memcpy(l->items, items, count * sizeof(value));
+    if (count) memcpy(l->items, items, count * sizeof(value));
     built = v_list(l);
   } else if (f.kind == FRAME_MAP) {
     uint32_t n = (uint32_t)(count / 2);

@@ -23,6 +23,10 @@ INTERNAL const type *act_expected(rulecore_activation *a, int32_t slot);
 /* The declared type of the innermost open container, or NULL. */
 INTERNAL const type *act_container(const rulecore_activation *a);
 
+/* Open a record of the schema's type named type_name as the value of slot
+ * (or the next value): where that type or dyn is declared. */
+INTERNAL rulecore_status act_begin_record(rulecore_activation *a, int32_t slot, const char *type_name);
+
 /* Remember the variables, and put them back (undoing a failed fill). */
 INTERNAL void act_save(rulecore_activation *a);
 INTERNAL void act_restore(rulecore_activation *a);

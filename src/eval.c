@@ -740,9 +740,16 @@ int cl_matches_sk(const cnode *n, ev *e) {
 /* Match s against a pattern known only now: compiled for this call. */
 static int matches_dynamic(const cnode *n, ev *e, str s, str pattern) {
   char err[160];
+  size_t failures = mem_failures();
   regex *re = regex_compile(pattern.p, pattern.n, err, sizeof err);
   if (!re) {
-    ev_failf(e, n, "invalid regular expression: %s", err);
+    if (mem_failures() != failures) { /* PCRE2 ran out of memory: not the pattern's fault */
+      e->oom = true;
+      e->err = NULL;
+      ev_fail(e, n, oom_message);
+    } else {
+      ev_failf(e, n, "invalid regular expression: %s", err);
+    }
     return EV_ERROR;
   }
   int r = search(n, e, re, s);

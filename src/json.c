@@ -765,6 +765,27 @@ static void fill_typed(filler *f, int32_t slot, const json_t *j) {
       path_pop(f, old);
     }
     fill_end(f);
+  } else if (!strcmp(tag, "record") && json_is_object(v) && json_is_string(json_object_get(v, "type")) &&
+             json_is_object(json_object_get(v, "fields"))) {
+    const char *name = json_string_value(json_object_get(v, "type"));
+    rulecore_status st = act_begin_record(f->a, slot, name);
+    if (st != RULECORE_OK) {
+      fill_error(f, RULECORE_ERR_SOURCE, "a record of type %s does not fit here", name);
+      return;
+    }
+    const char *field;
+    json_t *fv;
+    json_object_foreach(json_object_get(v, "fields"), field, fv) {
+      if (f->status != RULECORE_OK) return;
+      size_t old = path_key(f, field);
+      st = rulecore_activation_key_string(f->a, field, strlen(field));
+      if (st != RULECORE_OK)
+        fill_error(f, st == RULECORE_ERR_NOMEM ? st : RULECORE_ERR_SOURCE, "no such field in %s", name);
+      else
+        fill_value(f, RULECORE_NEXT, fv);
+      path_pop(f, old);
+    }
+    fill_end(f);
   } else {
     fill_error(f, RULECORE_ERR_SOURCE, "unknown typed value '%s'", tag);
   }
@@ -786,15 +807,23 @@ static void fill_plain(filler *f, int32_t slot, const json_t *j) {
   case JSON_REAL: {
     double d = json_real_value(j);
     value v = v_double(d);
-    /* 30.0 for an int: whole numbers are numbers in JSON. */
-    if (k == TYPE_INT && d == trunc(d) && fabs(d) < 9.2e18) v = v_int((int64_t)d);
-    if (k == TYPE_UINT && d == trunc(d) && d >= 0 && d < 1.8e19) v = v_uint((uint64_t)d);
+    /* 30.0 for an int: whole numbers are numbers in JSON; but not beyond
+     * 2^53, where a double no longer holds every integer. */
+    if (k == TYPE_INT && d == trunc(d) && fabs(d) <= 9007199254740992.0) v = v_int((int64_t)d);
+    if (k == TYPE_UINT && d == trunc(d) && d >= 0 && d <= 9007199254740992.0) v = v_uint((uint64_t)d);
     fill_put(f, slot, t, v, j);
     break;
   }
-  case JSON_STRING:
+  case JSON_STRING: {
+    /* Integers too large for JSON numbers may come as decimal strings. */
+    value x;
+    if ((k == TYPE_INT || k == TYPE_UINT) && parse_integer(json_string_value(j), k == TYPE_UINT, &x)) {
+      fill_put(f, slot, t, x, j);
+      break;
+    }
     fill_text(f, slot, t, k == TYPE_BYTES ? V_BYTES : k == TYPE_TIMESTAMP ? V_TIMESTAMP : k == TYPE_DURATION ? V_DURATION : V_STRING, j);
     break;
+  }
   case JSON_ARRAY: {
     rulecore_status st = rulecore_activation_begin_list(f->a, slot);
     if (st != RULECORE_OK) {
@@ -841,11 +870,18 @@ RULECORE_API rulecore_status rulecore_activation_set_json(rulecore_activation *a
   mem_init_libraries();
   rulecore_diagnostics *d = diag_new(1);
   if (!d) return RULECORE_ERR_NOMEM;
-  json_error_t jerr;
-  json_t *root = json_loadb(text ? text : "", length, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+  json_error_t jerr = {0};
+  size_t failures = mem_failures();
+  size_t flags = JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL;
+  json_t *root = json_loadb(text ? text : "", length, flags, &jerr);
+  if (!root && mem_failures() == failures && json_error_code(&jerr) == json_error_numeric_overflow) {
+    /* An integer beyond int64 (a big uint or double): read every number
+     * as a double; fill_plain refuses ints it cannot hold exactly. */
+    root = json_loadb(text, length, flags | JSON_DECODE_INT_AS_REAL, &jerr);
+  }
   filler f = {.a = a, .style = style, .d = d, .status = RULECORE_OK};
   if (!root) {
-    f.status = json_error_code(&jerr) == json_error_out_of_memory ? RULECORE_ERR_NOMEM : RULECORE_ERR_SOURCE;
+    f.status = mem_failures() != failures ? RULECORE_ERR_NOMEM : RULECORE_ERR_SOURCE;
     if (f.status == RULECORE_ERR_SOURCE)
       diag_add_at(d, NULL, RULECORE_SEVERITY_ERROR, RULECORE_DIAG_CONTEXT_SYNTAX, "line %d, column %d: %s", jerr.line,
                   jerr.column, jerr.text);

@@ -30,8 +30,20 @@ RULECORE_API void rulecore_set_allocator(rulecore_realloc_fn fn, void *ud) {
 
 RULECORE_API void rulecore_free(void *ptr) { mem_free(ptr); }
 
-void *mem_realloc(void *p, size_t n) { return hook(hook_ud, p, n); }
-void *mem_alloc(size_t n) { return n ? hook(hook_ud, NULL, n) : NULL; }
+static _Thread_local size_t failures;
+
+size_t mem_failures(void) { return failures; }
+
+void *mem_realloc(void *p, size_t n) {
+  void *r = hook(hook_ud, p, n);
+  if (!r && n) failures++;
+  return r;
+}
+void *mem_alloc(size_t n) {
+  void *r = n ? hook(hook_ud, NULL, n) : NULL;
+  if (!r && n) failures++;
+  return r;
+}
 void mem_free(void *p) {
   if (p) hook(hook_ud, p, 0);
 }

@@ -20,6 +20,10 @@ INTERNAL void *mem_realloc(void *p, size_t n);
 INTERNAL void mem_free(void *p);
 /* A NUL-terminated copy of s[0..n) owned by the caller, or NULL. */
 INTERNAL char *mem_strndup(const char *s, size_t n);
+/* How many allocations have failed in this thread so far: a library that
+ * reports out of memory vaguely (jansson, PCRE2) is judged by whether this
+ * grew across the call. */
+INTERNAL size_t mem_failures(void);
 /* Point tree-sitter and jansson at mem_*, once per process (every entry
  * point that may reach them calls it first; later calls cost a check). */
 INTERNAL void mem_init_libraries(void);

@@ -8,7 +8,7 @@ AM_TESTS_ENVIRONMENT = CK_TAP_LOG_FILE_NAME=- CK_VERBOSITY=silent \
 
 # Golden-file tests of rulec (t/golden/KIND/NAME.rule -> NAME.out).
 TESTS += t/golden.sh
-EXTRA_DIST += t/golden.sh t/golden t/schemas
+EXTRA_DIST += t/golden.sh t/golden t/schemas t/contexts
 
 # The grammar's corpus and highlight tests, and parser.c freshness.
 TESTS += t/grammar.sh
@@ -55,23 +55,26 @@ t/check-missing: Makefile
 	  'exit 1' >$@ && chmod +x $@
 endif
 
-# The type checker's suite.  Its "conformance" tcase runs CEL's conformance
-# cases ($CONFORMANCE_DIR, else ../shared/conformance/core next to the source
-# tree) as checker tests, skipping those listed in t/conformance-skips.txt.
-# The shared tree is absent from a release tarball (make distcheck): only
-# then, with no CONFORMANCE_DIR given, is RULECORE_NO_CONFORMANCE=1 set,
-# which lets the tcase pass without the cases; anywhere else a missing
-# directory fails it.
+# The type checker's suite.
 if HAVE_CHECK
 check_PROGRAMS += t/check_check
 TESTS += t/check_check
 t_check_check_SOURCES = t/check_check.c t/check_main.h
-t_check_check_CPPFLAGS = $(t_check_cppflags) $(JANSSON_CFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'
+t_check_check_CPPFLAGS = $(t_check_cppflags)
 t_check_check_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-t_check_check_LDADD = librulecore_core.la $(CHECK_LIBS) $(JANSSON_LIBS)
+t_check_check_LDADD = librulecore_core.la $(CHECK_LIBS)
 endif
-EXTRA_DIST += t/conformance-skips.txt
-AM_TESTS_ENVIRONMENT += test -n "$${CONFORMANCE_DIR}" || test -d '$(top_srcdir)/../shared/conformance/core' || \
+
+# CEL's conformance cases ($CONFORMANCE_DIR, else ../shared/conformance next
+# to the source tree) run by `rulec conformance`: one TAP test per .jsonl
+# file, and one that t/conformance-skips.txt (the cases rulecore does not
+# support, with reasons) stays honest.  The shared tree is absent from a
+# release tarball (make distcheck): only then, with no CONFORMANCE_DIR
+# given, is RULECORE_NO_CONFORMANCE=1 set, which makes the test a SKIP;
+# anywhere else a missing directory fails it.
+TESTS += t/conformance.sh
+EXTRA_DIST += t/conformance.sh t/conformance-skips.txt
+AM_TESTS_ENVIRONMENT += test -n "$${CONFORMANCE_DIR}" || test -d '$(top_srcdir)/../shared/conformance' || \
 	{ RULECORE_NO_CONFORMANCE=1; export RULECORE_NO_CONFORMANCE; };
 
 # CEL timestamps and durations (src/time.c).  Its IANA zone cases read
@@ -83,4 +86,16 @@ t_check_time_SOURCES = t/check_time.c t/check_main.h
 t_check_time_CPPFLAGS = $(t_check_cppflags)
 t_check_time_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 t_check_time_LDADD = librulecore_core.la $(CHECK_LIBS) -lpthread
+endif
+
+# The evaluator (src/compile.c, src/eval.c, src/activation.c): CEL's run-time
+# semantics, activations and their builder and JSON fills, results, limits,
+# and one program shared by several threads.
+if HAVE_CHECK
+check_PROGRAMS += t/check_eval
+TESTS += t/check_eval
+t_check_eval_SOURCES = t/check_eval.c t/check_main.h
+t_check_eval_CPPFLAGS = $(t_check_cppflags)
+t_check_eval_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+t_check_eval_LDADD = librulecore_core.la $(CHECK_LIBS) -lpthread
 endif
