@@ -301,13 +301,16 @@ static rulecore_status store(rulecore_activation *a, int32_t slot, value v) {
 static rulecore_status store_text(rulecore_activation *a, int32_t slot, uint8_t kind, const char *s, size_t n) {
   if (!s && n) return RULECORE_ERR_ARGUMENT;
   if (n > VALUE_MAX_LEN) return RULECORE_ERR_ARGUMENT;
-  char *p = pool_alloc(&a->pool, n + 1);
+  /* Whole words, the tail zeroed: PCRE2's JIT reads a subject a word at a
+   * time, and must not see bytes nobody wrote (valgrind would object). */
+  size_t size = (n + 16) & ~(size_t)15;
+  char *p = pool_alloc(&a->pool, size);
   if (!p) {
     builder_abort(a);
     return RULECORE_ERR_NOMEM;
   }
   if (n) memcpy(p, s, n);
-  p[n] = '\0';
+  memset(p + n, 0, size - n);
   return store(a, slot, (value){.kind = kind, .n = (uint32_t)n, .s = p});
 }
 

@@ -451,7 +451,6 @@ static const struct {
     {"string", "type(string)"},
     {"bytes", "type(bytes)"},
     {"null_type", "type(null_type)"},
-    {"dyn", "type(dyn)"},
     {"list", "type(list(dyn))"},
     {"map", "type(map(dyn, dyn))"},
     {"type", "type(type)"},
@@ -500,6 +499,28 @@ static const struct {
     {"[] == []", "bool"},
     {"{} == {}", "bool"},
     {"-dyn(1)", "dyn"},
+    /* The extension libraries: methods, and functions of a namespace. */
+    {"user.city.charAt(0)", "string"},
+    {"user.city.indexOf('a', 1) + user.city.lastIndexOf('a')", "int"},
+    {"user.city.split(',')", "list(string)"},
+    {"user.city.replace('a', 'b', 1)", "string"},
+    {"user.tags.join(', ')", "string"},
+    {"[].join()", "string"},
+    {"'%s: %d'.format([user.city, user.age])", "string"},
+    {"strings.quote(user.city)", "string"},
+    {"base64.decode(base64.encode(b'x'))", "bytes"},
+    {"math.abs(user.age)", "int"},
+    {"math.abs(dyn(1))", "dyn"},
+    {"math.bitShiftLeft(1u, 2)", "uint"},
+    {"math.greatest(user.age)", "int"},
+    {"math.greatest(user.age, 2)", "int"},
+    {"math.greatest([1.5, 2.5])", "double"},
+    {"math.least(1u, 2u, 3u, 4u, 5u)", "uint"},
+    /* Mixed numbers compare by value: the result is dyn. */
+    {"math.least(1, 2u)", "dyn"},
+    {"math.greatest(1, 2.0, dyn(3))", "dyn"},
+    /* A macro's bound variable named like a namespace is a receiver. */
+    {"[1].map(math, math + 1)", "list(int)"},
 };
 
 START_TEST(test_check_types) {
@@ -674,6 +695,20 @@ static const struct {
      "field 'sku' of Item is string, but the value is int"},
     {"Order{items: [1]}", NULL, RULECORE_DIAG_NO_MATCHING_OVERLOAD, 1, 14,
      "field 'items' of Order is list(Item), but the value is list(int)"},
+    /* The extension libraries; errors of a namespaced function point at its whole name. */
+    {"user.age.charAt(0)", NULL, RULECORE_DIAG_NO_MATCHING_OVERLOAD, 1, 10,
+     "no matching overload for 'charAt' applied to (int, int); overloads: (string, int)"},
+    {"1 + math.ceil(1)", NULL, RULECORE_DIAG_NO_MATCHING_OVERLOAD, 1, 5,
+     "no matching overload for 'math.ceil' applied to (int); overloads: (double)"},
+    {"math.greatest()", NULL, RULECORE_DIAG_NO_MATCHING_OVERLOAD, 1, 1,
+     "no matching overload for 'math.greatest' applied to (); overloads: (int), (uint), (double), (list(int)), "
+     "(list(uint)), (list(double))"},
+    {"math.least(1, 2, 'a')", NULL, RULECORE_DIAG_NO_MATCHING_OVERLOAD, 1, 1,
+     "no matching overload for 'math.least' applied to (int, int, string); each argument must be one of: int, "
+     "uint, double"},
+    {"base64.encode(1, 2, 3, 4, 5)", NULL, RULECORE_DIAG_NO_MATCHING_OVERLOAD, 1, 1,
+     "no function 'base64.encode' takes 5 arguments"},
+    {"math.nothing(1)", NULL, RULECORE_DIAG_UNDECLARED_REFERENCE, 1, 1, "undeclared reference to 'math'"},
 };
 
 START_TEST(test_check_errors) {
@@ -1007,6 +1042,9 @@ static const struct {
 } no_schema_errors[] = {
     {"user.age > 18", RULECORE_DIAG_UNDECLARED_REFERENCE, 1, "undeclared reference to 'user'"},
     {"1 + x", RULECORE_DIAG_UNDECLARED_REFERENCE, 5, "undeclared reference to 'x'"},
+    /* dyn converts and declares; it is no type value (conformance:
+     * conversions/type/dyn_no_denotation). */
+    {"1 + dyn", RULECORE_DIAG_UNDECLARED_REFERENCE, 5, "undeclared reference to 'dyn'"},
     {".a.b", RULECORE_DIAG_UNDECLARED_REFERENCE, 1, "undeclared reference to 'a'"},
     {"Item{}", RULECORE_DIAG_UNDECLARED_REFERENCE, 1, "undeclared type 'Item'"},
     /* One letter is one edit from any other: no suggestion. */
@@ -1128,6 +1166,40 @@ START_TEST(test_check_qualified_other_schema) {
 }
 END_TEST
 
+/* `math.greatest(1, 2)` calls the namespaced function, unless a variable
+ * named math is declared: then it is a method call on the variable.
+ * Checking again against another schema decides again. */
+START_TEST(test_check_namespace_or_variable) {
+  rulecore_env *plain = env_with("y", "int", NULL, NULL);
+  rulecore_env *var = env_with("math", "map(string, int)", NULL, NULL);
+  rulecore_expr *e = NULL;
+  const char *src = "math.greatest(1, 2)";
+  rulecore_status parsed = rulecore_parse(NULL, src, strlen(src), NULL, &e, NULL);
+  static checked runs[3];
+  rulecore_env *order[3] = {plain, var, plain};
+  for (int i = 0; i < 3; i++) {
+    rulecore_diagnostics *d = NULL;
+    memset(&runs[i], 0, sizeof runs[i]);
+    runs[i].parsed = true;
+    runs[i].status = rulecore_check(order[i], e, NULL, &d);
+    snap_copy(runs[i].type, sizeof runs[i].type, rulecore_expr_type(e));
+    copy_diags(&runs[i], d);
+    rulecore_diagnostics_free(d);
+  }
+  rulecore_expr_free(e);
+  rulecore_env_free(plain);
+  rulecore_env_free(var);
+  ck_assert_int_eq(parsed, RULECORE_OK);
+  ck_assert_msg(runs[0].status == RULECORE_OK && strcmp(runs[0].type, "int") == 0, "no variable: %s %s",
+                runs[0].type, diags_of(&runs[0]));
+  ck_assert_msg(runs[1].status == RULECORE_ERR_SOURCE && runs[1].count == 1 &&
+                    strcmp(runs[1].d[0].message, "undeclared reference to function 'greatest'") == 0,
+                "variable math: %s %s", runs[1].type, diags_of(&runs[1]));
+  ck_assert_msg(runs[2].status == RULECORE_OK && strcmp(runs[2].type, "int") == 0, "no variable again: %s %s",
+                runs[2].type, diags_of(&runs[2]));
+}
+END_TEST
+
 /* ---- rulecore_check: cost grows linearly with the expression ---- */
 
 /* Bytes requested through the allocator hook. */
@@ -1205,6 +1277,7 @@ Suite *suite_check(void) {
   tcase_add_test(tc, test_check_bad_schema);
   tcase_add_loop_test(tc, test_check_keeps_syntax, 0, (int)LEN(syntax_kept_cases));
   tcase_add_test(tc, test_check_qualified_other_schema);
+  tcase_add_test(tc, test_check_namespace_or_variable);
   suite_add_tcase(s, tc);
 
   /* The allocator hook is process-wide: no fixture object may live. */
