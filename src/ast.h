@@ -90,12 +90,17 @@ typedef enum ast_macro {
 
 /* What a checked identifier names.  A select chain naming a qualified
  * variable (`a.b` declared as one name) is marked on its select node, whose
- * operand then plays no part. */
+ * operand then plays no part.  A call of a namespaced function is marked
+ * on its AST_CALL node. */
 typedef enum ast_ref {
   REF_NONE,
   REF_VARIABLE, /* a schema variable: ref is its index */
   REF_BOUND,    /* a macro's bound variable: ref is its scope slot (0 outermost) */
-  REF_TYPE      /* a type name used as a value: the node's type is type(T) */
+  REF_TYPE,     /* a type name used as a value: the node's type is type(T) */
+  /* On AST_CALL: `ns.f(args)` calls the global function "ns.f" (the dotted
+   * target is a namespace, not a receiver, and plays no part); ref is 1
+   * when the arguments are passed as one list (a variadic function). */
+  REF_FUNCTION
 } ast_ref;
 
 typedef struct ast_node ast_node;

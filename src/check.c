@@ -23,15 +23,19 @@
 
 /* ---- the overload table ---- */
 
+/* An overload's STYLE in overloads.def. */
+enum { STYLE_GLOBAL, STYLE_METHOD, STYLE_VARIADIC };
+
 typedef struct overload_spec {
   const char *name, *function;
-  bool method;
+  uint8_t style;
   uint32_t nparams;
-  const char *result, *params[3];
+  const char *result, *params[OVERLOAD_MAX_PARAMS];
 } overload_spec;
 
-#define G false
-#define M true
+#define G STYLE_GLOBAL
+#define M STYLE_METHOD
+#define V STYLE_VARIADIC
 static const overload_spec overload_specs[OVERLOAD_COUNT] = {
     {0},
 #define OVERLOAD(id, fn, style, res, n, ...) {#id, fn, style, n, res, {__VA_ARGS__}},
@@ -40,6 +44,7 @@ static const overload_spec overload_specs[OVERLOAD_COUNT] = {
 };
 #undef G
 #undef M
+#undef V
 
 static overload overloads[OVERLOAD_COUNT];
 /* Overload ids sorted by function name (then id), for lookup by name. */
@@ -70,14 +75,17 @@ static void overloads_init(void) {
     o->id = (overload_id)i;
     o->name = sp->name;
     o->function = sp->function;
-    o->method = sp->method;
+    o->method = sp->style == STYLE_METHOD;
+    o->variadic = sp->style == STYLE_VARIADIC;
     o->nparams = sp->nparams;
     o->result = spec_type(sp->result);
-    if (!o->result) overloads_ok = false;
-    for (uint32_t k = 0; k < sp->nparams; k++) {
+    if (!o->result || sp->nparams > OVERLOAD_MAX_PARAMS) overloads_ok = false;
+    for (uint32_t k = 0; k < sp->nparams && k < OVERLOAD_MAX_PARAMS; k++) {
       o->params[k] = spec_type(sp->params[k]);
       if (!o->params[k]) overloads_ok = false;
     }
+    /* A variadic overload's one parameter is the list its arguments make. */
+    if (o->variadic && (o->nparams != 1 || !o->params[0] || o->params[0]->kind != TYPE_LIST)) overloads_ok = false;
     by_function[i - 1] = (overload_id)i;
   }
   qsort(by_function, ARRAY_LEN(by_function), sizeof by_function[0], cmp_by_function);
@@ -781,6 +789,142 @@ static void check_regex(checker *c, const ast_node *pattern) {
   report(c, RULECORE_DIAG_BAD_REGEX, &at, "invalid regular expression at offset %zu: %s", where, err);
 }
 
+/* ---- namespaced functions ---- */
+
+/* Whether name[0..len) or a dotted prefix of it ("a" of "a.b") is a
+ * schema variable.  name is writable and NUL-terminated at len. */
+static bool prefix_is_variable(const checker *c, char *name, size_t len) {
+  if (!c->o->schema) return false;
+  for (size_t k = 1; k <= len; k++) {
+    if (k < len && name[k] != '.') continue;
+    char saved = name[k];
+    name[k] = '\0';
+    bool found = schema_variable(c->o->schema, name) != NULL;
+    name[k] = saved;
+    if (found) return true;
+  }
+  return false;
+}
+
+/* The global function a method-style call names when its target is a
+ * namespace, not a receiver: "math.greatest" for `math.greatest(x)`, when
+ * the target spells a dotted name, overloads.def has the function, and
+ * neither a macro-bound variable nor a schema variable claims the name (a
+ * declared variable `math` wins).  In the arena; NULL otherwise (and when
+ * memory ran out, c->nomem set). */
+static const char *qualified_function(checker *c, const ast_node *n) {
+  const ast_node *root = n->u.call.target;
+  while (root->kind == AST_SELECT) root = root->u.select.operand;
+  if (root->kind != AST_IDENT || (!root->u.ident.absolute && scope_find(c, root->u.ident.name) >= 0)) return NULL;
+  buf b = {0};
+  const char *name = NULL;
+  if (ast_dotted_name(n->u.call.target, &b)) {
+    size_t prefix = b.len;
+    buf_putc(&b, '.');
+    buf_puts(&b, n->u.call.function);
+    size_t first;
+    if (b.oom) {
+      c->nomem = true;
+    } else if (overloads_of(b.data, &first) > 0 && !prefix_is_variable(c, b.data, prefix)) {
+      name = arena_strndup(c->a, b.data, b.len);
+      if (!name) c->nomem = true;
+    }
+  }
+  buf_release(&b);
+  return name;
+}
+
+/* Whether a call of fn with nargs arguments passes them as one list: no
+ * overload takes nargs parameters, and fn has variadic ones. */
+static bool collects_arguments(const char *fn, uint32_t nargs) {
+  size_t first, count = overloads_of(fn, &first);
+  bool variadic = false;
+  for (size_t j = 0; j < count; j++) {
+    const overload *o = check_overload(by_function[first + j]);
+    if (!o) continue;
+    if (o->nparams == nargs) return false;
+    variadic |= o->variadic;
+  }
+  return variadic && nargs >= 2;
+}
+
+/* Check the variadic call of fn on arguments of types args[0..nargs): each
+ * must fit the element type of one of fn's variadic overloads, and the
+ * call resolves as fn applied to the list of them (its elements joined as
+ * in a list literal: `math.greatest(1, 2u)` is dyn).  Sets *chosen as
+ * resolve_call does. */
+static const type *check_variadic(checker *c, const char *fn, const type *const *args, uint32_t nargs,
+                                  const ast_span *at, overload_id *chosen) {
+  *chosen = OVERLOAD_NONE;
+  for (uint32_t i = 0; i < nargs; i++)
+    if (is_error(c, args[i])) return T_ERROR;
+  size_t first, count = overloads_of(fn, &first);
+  const type *elem = NULL;
+  for (uint32_t i = 0; i < nargs; i++) {
+    bool fits = false;
+    for (size_t j = 0; j < count && !fits; j++) {
+      const overload *o = check_overload(by_function[first + j]);
+      if (!o || !o->variadic) continue;
+      uint32_t mark = trail_mark(c);
+      inst in = {.n = 0};
+      fits = assignable(c, instantiate(c, &in, o->params[0]->elem), args[i]);
+      trail_undo(c, mark);
+    }
+    if (!fits && !c->o->unchecked) {
+      char namebuf[64];
+      buf b = {0};
+      buf_printf(&b, "no matching overload for %s applied to ", display_name(fn, namebuf, sizeof namebuf));
+      format_args(&b, c, args, nargs);
+      buf_puts(&b, "; each argument must be one of:");
+      uint32_t listed = 0;
+      for (size_t j = 0; j < count; j++) {
+        const overload *o = check_overload(by_function[first + j]);
+        if (!o || !o->variadic) continue;
+        buf_puts(&b, listed++ ? ", " : " ");
+        type_format(&b, o->params[0]->elem);
+      }
+      report(c, RULECORE_DIAG_NO_MATCHING_OVERLOAD, at, "%s", b.data && !b.oom ? b.data : "no matching overload");
+      buf_release(&b);
+      return T_ERROR;
+    }
+    elem = join(c, elem, args[i]);
+  }
+  const type *list = type_list(c->a, elem);
+  if (!list) return oom(c);
+  return resolve_call(c, fn, false, &list, 1, at, chosen);
+}
+
+/* A call of the namespaced global function fn written as a method of its
+ * namespace (`math.greatest(a, b)`): the call's own arguments, no
+ * receiver, and errors pointing at the whole name.  Marks n REF_FUNCTION,
+ * with ref 1 when the arguments go as one list (check_variadic). */
+static const type *check_qualified_call(checker *c, ast_node *n, const char *fn) {
+  uint32_t nargs = n->u.call.nargs;
+  n->ref_kind = REF_FUNCTION;
+  n->ref = 0;
+  const ast_span *t = &n->u.call.target->span, *f = &n->u.call.function_span;
+  ast_span at = {t->offset, f->offset + f->length - t->offset, t->line, t->column, f->end_line, f->end_column};
+  const type *fixed[OVERLOAD_MAX_PARAMS];
+  const type **args = nargs <= ARRAY_LEN(fixed) ? fixed : mem_alloc(nargs * sizeof *args);
+  if (!args) return oom(c);
+  for (uint32_t i = 0; i < nargs; i++) args[i] = check_node(c, n->u.call.args[i]);
+  overload_id chosen = OVERLOAD_NONE;
+  const type *r = T_ERROR;
+  if (collects_arguments(fn, nargs)) {
+    n->ref = 1;
+    r = check_variadic(c, fn, args, nargs, &at, &chosen);
+  } else if (nargs > OVERLOAD_MAX_PARAMS) {
+    char namebuf[64];
+    report(c, RULECORE_DIAG_NO_MATCHING_OVERLOAD, &at, "no function %s takes %u arguments",
+           display_name(fn, namebuf, sizeof namebuf), nargs);
+  } else {
+    r = resolve_call(c, fn, false, args, nargs, &at, &chosen);
+  }
+  if (args != fixed) mem_free(args);
+  n->overload = (uint16_t)chosen;
+  return r;
+}
+
 static const type *check_call(checker *c, ast_node *n) {
   const char *fn = n->u.call.function;
   uint32_t nargs = n->u.call.nargs;
@@ -789,8 +933,11 @@ static const type *check_call(checker *c, ast_node *n) {
     for (size_t i = 0; i < ARRAY_LEN(comprehensions); i++)
       if (strcmp(fn, comprehensions[i].name) == 0 && nargs == comprehensions[i].nargs)
         return check_comprehension(c, n, comprehensions[i].macro, comprehensions[i].nvars);
+    const char *qualified = qualified_function(c, n);
+    if (qualified) return check_qualified_call(c, n, qualified);
+    if (c->nomem) return T_ERROR;
   }
-  const type *args[4];
+  const type *args[OVERLOAD_MAX_PARAMS];
   uint32_t total = nargs + (n->u.call.target ? 1 : 0);
   if (total > ARRAY_LEN(args)) {
     for (uint32_t i = 0; i < nargs; i++) check_node(c, n->u.call.args[i]);

@@ -24,13 +24,17 @@ typedef enum overload_id {
   OVERLOAD_COUNT
 } overload_id;
 
+/* The most parameters an overload has, a method's receiver included. */
+#define OVERLOAD_MAX_PARAMS 4
+
 typedef struct overload {
   overload_id id;
   const char *name;     /* "OV_ADD_INT" without the prefix */
   const char *function; /* "_+_" */
   bool method;          /* called as receiver.function(...) */
+  bool variadic;        /* global, its one list parameter also taken as f(a, b, ...) */
   uint32_t nparams;
-  const type *params[3];
+  const type *params[OVERLOAD_MAX_PARAMS];
   const type *result;
 } overload;
 

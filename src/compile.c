@@ -715,9 +715,46 @@ static cnode *compile_string_fn(compiler *c, const ast_node *src, cnode *s, cnod
   return fold(c, n, src);
 }
 
+/* A call of a namespaced global function (check.c marks `math.greatest(a,
+ * b)` REF_FUNCTION): the function is "target.f", the target is no
+ * argument, and a variadic call (ref 1) passes its arguments as one list. */
+static cnode *compile_qualified_call(compiler *c, const ast_node *src) {
+  uint32_t nargs = src->u.call.nargs;
+  cnode *fixed[OVERLOAD_MAX_PARAMS], *list = NULL;
+  cnode **args = src->ref == 1 ? &list : fixed;
+  if (src->ref == 1) {
+    list = cnew(c, src, F_VALUE);
+    if (!list) return NULL;
+    list->n = nargs;
+    list->kids = arena_alloc(c->a, nargs * sizeof(cnode *) + 1);
+    if (!list->kids) {
+      c->oom = true;
+      return NULL;
+    }
+    for (uint32_t i = 0; i < nargs; i++)
+      if (!(list->kids[i] = compile_node(c, src->u.call.args[i]))) return NULL;
+    list->fn.v = cl_list_v;
+    if (!(list = fold(c, list, src))) return NULL;
+    nargs = 1;
+  } else {
+    if (nargs > ARRAY_LEN(fixed)) return NULL;
+    for (uint32_t i = 0; i < nargs; i++)
+      if (!(fixed[i] = compile_node(c, src->u.call.args[i]))) return NULL;
+  }
+  buf name = {0};
+  ast_dotted_name(src->u.call.target, &name);
+  buf_putc(&name, '.');
+  buf_puts(&name, src->u.call.function);
+  cnode *n = name.oom ? NULL : call_node(c, src, src->overload, name.data, false, args, nargs);
+  if (name.oom) c->oom = true;
+  buf_release(&name);
+  return n;
+}
+
 static cnode *compile_call(compiler *c, const ast_node *src) {
   if (src->macro == MACRO_HAS) return compile_has(c, src);
   if (src->macro != MACRO_NONE) return compile_comprehension(c, src);
+  if (src->ref_kind == REF_FUNCTION) return compile_qualified_call(c, src);
   uint32_t nargs = src->u.call.nargs + (src->u.call.target ? 1 : 0);
   cnode *args[4];
   if (nargs > ARRAY_LEN(args)) return NULL;

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "ext.h"
 #include "regex.h"
 #include "rtime.h"
 
@@ -70,8 +71,7 @@ void ev_failf(ev *e, const cnode *n, const char *fmt, ...) {
 /* Errors that stop the whole evaluation: no && or || absorbs them. */
 static bool ev_stopped(const ev *e) { return e->oom || (e->cost_limit && e->cost > e->cost_limit); }
 
-/* Count cost units; false (with the error raised) past the limit. */
-static bool ev_spend(ev *e, const cnode *n, uint64_t units) {
+bool ev_spend(ev *e, const cnode *n, uint64_t units) {
   e->cost += units;
   if (UNLIKELY(e->cost_limit && e->cost > e->cost_limit)) {
     e->err = NULL;
@@ -1237,7 +1237,12 @@ value eval_overload(ev *e, const cnode *n, uint16_t id, const value *a, uint32_t
     rtime_dur_get(dur_of(a[0].i), (rtime_field)(RTIME_HOURS + (id - OV_DURATION_GET_HOURS)), &out);
     return v_int(out);
   }
-  default: break;
+  default: {
+    bool handled; /* the extension libraries' overloads */
+    value r = ext_overload(e, n, id, a, nargs, &handled);
+    if (handled) return r;
+    break;
+  }
   }
   ev_failf(e, n, "no such overload (%u)", id);
   return (value){0};

@@ -91,6 +91,9 @@ INTERNAL void ev_fail(ev *e, const cnode *n, const char *msg);
 INTERNAL void ev_failf(ev *e, const cnode *n, const char *fmt, ...) PRINTF_LIKE(3, 4);
 /* Allocate from the evaluation's pool; on failure raise "out of memory". */
 INTERNAL void *ev_alloc(ev *e, const cnode *n, size_t size);
+/* Count units of cost (comprehension iterations, bytes and elements
+ * built); false, with the error raised, past the program's limit. */
+INTERNAL bool ev_spend(ev *e, const cnode *n, uint64_t units);
 /* Evaluate any node as a boxed value. */
 INTERNAL value ev_value(const cnode *n, ev *e);
 
