@@ -85,7 +85,10 @@ typedef enum ast_macro {
    * exists_one/existsOne with three arguments are MACRO_ALL, MACRO_EXISTS
    * and MACRO_EXISTS_ONE with nargs 3; and: */
   MACRO_TRANSFORM_LIST, /* target.transformList(i, v, t) or (i, v, p, t) */
-  MACRO_TRANSFORM_MAP   /* target.transformMap(k, v, t) or (k, v, p, t) */
+  MACRO_TRANSFORM_MAP,  /* target.transformMap(k, v, t) or (k, v, p, t) */
+  /* The bindings and block extensions: */
+  MACRO_BIND,  /* cel.bind(x, init, t): x's scope slot is args[0]->ref */
+  MACRO_BLOCK  /* cel.block([e0, ...], t): ref is e0's scope slot, e1's next... */
 } ast_macro;
 
 /* What a checked identifier names.  A select chain naming a qualified
@@ -95,7 +98,9 @@ typedef enum ast_macro {
 typedef enum ast_ref {
   REF_NONE,
   REF_VARIABLE, /* a schema variable: ref is its index */
-  REF_BOUND,    /* a macro's bound variable: ref is its scope slot (0 outermost) */
+  REF_BOUND,    /* a macro's bound variable: ref is its scope slot (0 outermost);
+                 * also on the AST_CALL of cel.index(i), cel.iterVar(i, j) and
+                 * cel.accuVar(i, j), which name bound variables */
   REF_TYPE,     /* a type name used as a value: the node's type is type(T) */
   /* On AST_CALL: `ns.f(args)` calls the global function "ns.f" (the dotted
    * target is a namespace, not a receiver, and plays no part); ref is 1

@@ -136,9 +136,10 @@ typedef struct checker {
     const type *old;
   } *trail;
   uint32_t ntrail, trail_cap;
-  /* Macro-bound variables, innermost last. */
+  /* Macro-bound variables, innermost last; their positions are the
+   * compiled program's local slots.  scope_high: the most ever in use. */
   scope_entry *scope;
-  uint32_t nscope, scope_cap;
+  uint32_t nscope, scope_cap, scope_high;
 } checker;
 
 static void report(checker *c, int code, const ast_span *at, const char *fmt, ...) PRINTF_LIKE(4, 5);
@@ -285,7 +286,8 @@ static bool assignable(checker *c, const type *to, const type *from) {
   case TYPE_LIST: return assignable(c, to->elem, from->elem);
   case TYPE_MAP: return assignable(c, to->key, from->key) && assignable(c, to->elem, from->elem);
   case TYPE_TYPE: return true; /* type values compare whatever type they denote */
-  case TYPE_RECORD: return strcmp(to->name, from->name) == 0;
+  case TYPE_RECORD:
+  case TYPE_OPAQUE: return strcmp(to->name, from->name) == 0;
   default: return true;
   }
 }
@@ -407,8 +409,9 @@ static const type *resolve_call(checker *c, const char *fn, bool method, const t
   uint32_t matches = 0;
   bool known = false;
   uint32_t mark = trail_mark(c);
-  /* The bindings of the first match, replayed when it is the only one. */
-  struct trail_entry *won = NULL;
+  /* The bindings of the first match, replayed when it is the only one
+   * (on the stack when few, as they nearly always are). */
+  struct trail_entry won_few[16], *won = NULL;
   uint32_t nwon = 0;
   size_t first, count = overloads_of(fn, &first);
   known = count > 0;
@@ -424,7 +427,7 @@ static const type *resolve_call(checker *c, const char *fn, bool method, const t
       if (matches == 0) {
         *chosen = o->id;
         nwon = c->ntrail - mark;
-        won = mem_alloc((nwon ? nwon : 1) * sizeof *won);
+        won = nwon <= ARRAY_LEN(won_few) ? won_few : mem_alloc(nwon * sizeof *won);
         if (!won) return oom(c);
         for (uint32_t k = 0; k < nwon; k++) {
           won[k].id = c->trail[mark + k].id;
@@ -441,12 +444,12 @@ static const type *resolve_call(checker *c, const char *fn, bool method, const t
     /* Keep what the one match bound (e.g. an empty list's element type). */
     for (uint32_t k = 0; k < nwon; k++) {
       if (!set_binding(c, won[k].id, won[k].old)) {
-        mem_free(won);
+        if (won != won_few) mem_free(won);
         return oom(c);
       }
     }
   }
-  mem_free(won);
+  if (won != won_few) mem_free(won);
   if (matches) return result;
   if (c->o->unchecked) return T_DYN; /* resolved (or refused) at run time */
   char namebuf[64];
@@ -485,6 +488,15 @@ static bool scope_push(checker *c, const char *name, const type *t) {
   c->scope[c->nscope].name = name;
   c->scope[c->nscope].type = t;
   c->nscope++;
+  if (c->nscope > c->scope_high) c->scope_high = c->nscope;
+  return true;
+}
+
+/* Fill the scope with unnamed entries up to the most ever in use, so that
+ * what is checked next gets local slots no other expression uses. */
+static bool scope_pad(checker *c) {
+  while (c->nscope < c->scope_high)
+    if (!scope_push(c, "", T_DYN)) return false;
   return true;
 }
 
@@ -498,7 +510,7 @@ static int32_t scope_find(const checker *c, const char *name) {
 
 static const char *variable_name_at(const void *ctx, size_t i) {
   const checker *c = ctx;
-  if (i < c->nscope) return c->scope[i].name;
+  if (i < c->nscope) return c->scope[i].name[0] == '@' ? NULL : c->scope[i].name; /* none of cel.block's */
   i -= c->nscope;
   return c->o->schema && i < c->o->schema->nvars ? c->o->schema->vars[i].name : NULL;
 }
@@ -693,30 +705,73 @@ static void require_bool(checker *c, const ast_node *n, const type *t, const cha
   }
 }
 
-/* Bind variable node var (checked to be a simple name) to type t in a new
+/* Whether n is the call cel.f(...) with nargs arguments: cel-go's macros
+ * of the cel namespace are recognised by their spelling alone. */
+static bool is_cel_call(const ast_node *n, const char *f, uint32_t nargs) {
+  const ast_node *t = n->kind == AST_CALL ? n->u.call.target : NULL;
+  return t && t->kind == AST_IDENT && !t->u.ident.absolute && strcmp(t->u.ident.name, "cel") == 0 &&
+         strcmp(n->u.call.function, f) == 0 && n->u.call.nargs == nargs;
+}
+
+/* The name cel.index(i), cel.iterVar(i, j) or cel.accuVar(i, j) (n, one of
+ * them) stands for, spelled as cel-go does ("@index0", "@it:0:1",
+ * "@ac:0:1"), in the arena.  NULL (reported) when an argument is not a
+ * non-negative int literal, or when memory ran out. */
+static const char *cel_name(checker *c, const ast_node *n) {
+  bool index = strcmp(n->u.call.function, "index") == 0;
+  long long k[2] = {0, 0};
+  for (uint32_t i = 0; i < n->u.call.nargs; i++) {
+    const ast_node *arg = n->u.call.args[i];
+    if (arg->kind != AST_INT || arg->u.i < 0) {
+      report(c, RULECORE_DIAG_BAD_MACRO, &arg->span, "cel.%s() takes %s", n->u.call.function,
+             index ? "a non-negative int literal" : "two non-negative int literals");
+      return NULL;
+    }
+    k[i] = arg->u.i;
+  }
+  char name[64];
+  if (index)
+    snprintf(name, sizeof name, "@index%lld", k[0]);
+  else
+    snprintf(name, sizeof name, "@%s:%lld:%lld", n->u.call.function[0] == 'i' ? "it" : "ac", k[0], k[1]);
+  char *z = arena_strndup(c->a, name, strlen(name));
+  if (!z) c->nomem = true;
+  return z;
+}
+
+/* The name a macro's variable argument var binds: a simple name, or
+ * cel.iterVar(i, j) / cel.accuVar(i, j).  NULL (reported, as `which`
+ * argument of its macro) when it is neither. */
+static const char *bound_name(checker *c, const ast_node *var, const char *which) {
+  if (var->kind == AST_IDENT && !var->u.ident.absolute) return var->u.ident.name;
+  if (is_cel_call(var, "iterVar", 2) || is_cel_call(var, "accuVar", 2)) return cel_name(c, var);
+  report(c, RULECORE_DIAG_BAD_MACRO, &var->span, "%s must be a simple name", which);
+  return NULL;
+}
+
+/* Bind variable node var, named name (bound_name), to type t in a new
  * innermost scope slot. */
-static bool bind_variable(checker *c, ast_node *var, const type *t) {
+static bool bind_variable(checker *c, ast_node *var, const char *name, const type *t) {
   var->type = t;
   var->ref_kind = REF_BOUND;
   var->ref = (int32_t)c->nscope;
-  return scope_push(c, var->u.ident.name, t);
+  return scope_push(c, name, t);
 }
 
 static const type *check_comprehension(checker *c, ast_node *n, ast_macro macro, uint32_t nvars) {
   const char *fname = n->u.call.function;
   uint32_t nargs = n->u.call.nargs;
   const type *range = check_node(c, n->u.call.target);
+  const char *names[2] = {NULL, NULL};
   for (uint32_t i = 0; i < nvars; i++) {
-    ast_node *var = n->u.call.args[i];
-    const char *bad = NULL;
-    if (var->kind != AST_IDENT || var->u.ident.absolute)
-      bad = "must be a simple name";
-    else if (i == 1 && n->u.call.args[0]->kind == AST_IDENT &&
-             strcmp(var->u.ident.name, n->u.call.args[0]->u.ident.name) == 0)
-      bad = "must differ from the first";
-    if (bad) {
-      report(c, RULECORE_DIAG_BAD_MACRO, &var->span, "the %s argument of %s() %s", i ? "second" : "first", fname,
-             bad);
+    char which[64];
+    snprintf(which, sizeof which, "the %s argument of %s()", i ? "second" : "first", fname);
+    names[i] = bound_name(c, n->u.call.args[i], which);
+    if (i == 1 && names[1] && strcmp(names[0], names[1]) == 0) {
+      report(c, RULECORE_DIAG_BAD_MACRO, &n->u.call.args[1]->span, "%s must differ from the first", which);
+      names[1] = NULL;
+    }
+    if (!names[i]) {
       for (uint32_t k = nvars; k < nargs; k++) check_node(c, n->u.call.args[k]);
       return T_ERROR;
     }
@@ -744,8 +799,8 @@ static const type *check_comprehension(checker *c, ast_node *n, ast_macro macro,
     first = second = T_ERROR;
   }
   }
-  if (!bind_variable(c, n->u.call.args[0], first)) return oom(c);
-  if (nvars == 2 && !bind_variable(c, n->u.call.args[1], second)) return oom(c);
+  if (!bind_variable(c, n->u.call.args[0], names[0], first)) return oom(c);
+  if (nvars == 2 && !bind_variable(c, n->u.call.args[1], names[1], second)) return oom(c);
   const type *result = T_BOOL;
   bool transform = macro == MACRO_MAP || macro == MACRO_TRANSFORM_LIST || macro == MACRO_TRANSFORM_MAP;
   if (transform) {
@@ -765,6 +820,73 @@ static const type *check_comprehension(checker *c, ast_node *n, ast_macro macro,
   }
   c->nscope -= nvars;
   return result ? result : oom(c);
+}
+
+/* cel.bind(var, init, result): result, with var bound to the value of
+ * init (evaluated once, first, as cel-go's comprehension does). */
+static const type *check_bind(checker *c, ast_node *n) {
+  ast_node **args = n->u.call.args;
+  const char *name = bound_name(c, args[0], "the first argument of cel.bind()");
+  const type *init = check_node(c, args[1]);
+  if (!name) return T_ERROR;
+  n->macro = MACRO_BIND;
+  if (!bind_variable(c, args[0], name, init)) return oom(c);
+  const type *r = check_node(c, args[2]);
+  c->nscope--;
+  return r;
+}
+
+/* cel.block([e0, e1, ...], result): result, where cel.index(i) is the value
+ * of e_i, which may refer to earlier ones only.  The e_i are evaluated on
+ * first use (cel-go's semantics: one guarded by has() fails only when
+ * used), possibly inside a comprehension of the result or of a later one:
+ * so each, and the result, is checked above every local slot in use
+ * (scope_pad), and overwrites none another needs. */
+static const type *check_block(checker *c, ast_node *n) {
+  ast_node *list = n->u.call.args[0];
+  if (list->kind != AST_LIST) {
+    report(c, RULECORE_DIAG_BAD_MACRO, &list->span, "the first argument of cel.block() must be a list literal");
+    return T_ERROR;
+  }
+  uint32_t base = c->nscope, count = list->u.list.n;
+  n->macro = MACRO_BLOCK;
+  n->ref = (int32_t)base;
+  for (uint32_t i = 0; i < count; i++)
+    if (!scope_push(c, "", T_DYN)) return oom(c);
+  for (uint32_t i = 0; i < count; i++) {
+    if (!scope_pad(c)) return oom(c);
+    const type *t = check_node(c, list->u.list.items[i]);
+    c->nscope = base + count;
+    char name[32];
+    snprintf(name, sizeof name, "@index%u", i);
+    c->scope[base + i].name = arena_strndup(c->a, name, strlen(name));
+    c->scope[base + i].type = t;
+    if (!c->scope[base + i].name) return oom(c);
+  }
+  list->type = type_list(c->a, T_DYN);
+  if (!list->type || !scope_pad(c)) return oom(c);
+  const type *r = check_node(c, n->u.call.args[1]);
+  c->nscope = base;
+  return r;
+}
+
+/* cel.index(i), cel.iterVar(i, j) or cel.accuVar(i, j) as an expression:
+ * the variable it names, marked REF_BOUND as an identifier would be. */
+static const type *check_cel_name(checker *c, ast_node *n) {
+  const char *name = cel_name(c, n);
+  if (!name) return T_ERROR;
+  for (uint32_t i = 0; i < n->u.call.nargs; i++) check_node(c, n->u.call.args[i]); /* int literals */
+  int32_t k = scope_find(c, name);
+  if (k < 0) {
+    report(c, RULECORE_DIAG_UNDECLARED_REFERENCE, &n->span, "%.*s names no %s", (int)n->span.length,
+           c->t->text + n->span.offset,
+           strncmp(name, "@index", 6) == 0 ? "earlier expression of an enclosing cel.block()"
+                                            : "variable of an enclosing comprehension");
+    return T_ERROR;
+  }
+  n->ref_kind = REF_BOUND;
+  n->ref = k;
+  return c->scope[k].type;
 }
 
 /* A constant regular expression is compiled now, so a bad one is an error
@@ -930,6 +1052,10 @@ static const type *check_call(checker *c, ast_node *n) {
   uint32_t nargs = n->u.call.nargs;
   if (!n->u.call.target && !n->u.call.absolute && strcmp(fn, "has") == 0 && nargs == 1) return check_has(c, n);
   if (n->u.call.target) {
+    if (is_cel_call(n, "bind", 3)) return check_bind(c, n);
+    if (is_cel_call(n, "block", 2)) return check_block(c, n);
+    if (is_cel_call(n, "index", 1) || is_cel_call(n, "iterVar", 2) || is_cel_call(n, "accuVar", 2))
+      return check_cel_name(c, n);
     for (size_t i = 0; i < ARRAY_LEN(comprehensions); i++)
       if (strcmp(fn, comprehensions[i].name) == 0 && nargs == comprehensions[i].nargs)
         return check_comprehension(c, n, comprehensions[i].macro, comprehensions[i].nvars);

@@ -22,11 +22,19 @@ struct regex_list {
   regex *re;
 };
 
+/* A cel.block being compiled: cel.index(i) in it reads a local of one of
+ * its expressions. */
+struct block_scope {
+  const cnode *node;
+  const struct block_scope *up;
+};
+
 typedef struct compiler {
   rulecore_program *p;
   arena *a;
   bool oom;
   ev fold; /* evaluates constant subtrees */
+  const struct block_scope *blocks; /* innermost first */
 } compiler;
 
 static family family_of(const type *t) {
@@ -146,6 +154,16 @@ static value copy_value(compiler *c, value v) {
     return v;
   }
   case V_TYPE: v.t = stable_type(v.t); return v;
+  case V_OPAQUE: {
+    void *o = arena_alloc(c->a, v.o->ops->size);
+    if (!o) {
+      c->oom = true;
+      return v_null();
+    }
+    memcpy(o, v.o, v.o->ops->size);
+    v.o = o;
+    return v;
+  }
   default: return v;
   }
 }
@@ -597,6 +615,9 @@ static cnode *compile_conditional(compiler *c, const ast_node *src) {
 
 static cnode *compile_select(compiler *c, const ast_node *src) {
   if (names_variable(src)) return var_node(c, src, (uint32_t)src->ref, var_name(src));
+  /* A qualified type name (net.IP, google.protobuf.Timestamp), as check_select resolved it. */
+  if (src->ref_kind == REF_TYPE)
+    return konst(c, src, F_VALUE, v_type(stable_type(src->type->elem ? src->type->elem : T_DYN)));
   const ast_node *o = src->u.select.operand;
   bool record = o->type && o->type->kind == TYPE_RECORD;
   if (record && names_variable(o))
@@ -666,6 +687,60 @@ static cnode *compile_comprehension(compiler *c, const ast_node *src) {
   n->op = m == MACRO_TRANSFORM_MAP ? 2 : m == MACRO_FILTER ? 1 : 0;
   n->fn.v = cl_collect_v;
   return n;
+}
+
+/* cel.bind and cel.block: the locals' expressions, then the result. */
+static cnode *compile_bind(compiler *c, const ast_node *src) {
+  bool block = src->macro == MACRO_BLOCK;
+  const ast_node *const *args = (const ast_node *const *)src->u.call.args;
+  uint32_t count = block ? args[0]->u.list.n : 1;
+  uint32_t slot = (uint32_t)(block ? src->ref : args[0]->ref);
+  if (slot + count > c->p->nlocals) c->p->nlocals = slot + count;
+  family fam = family_of(src->type);
+  cnode *n = cnew(c, src, fam);
+  if (!n) return NULL;
+  n->slot = slot;
+  n->op = block;
+  n->n = count;
+  n->kids = arena_alloc(c->a, count * sizeof(cnode *) + 1);
+  if (!n->kids) {
+    c->oom = true;
+    return NULL;
+  }
+  struct block_scope scope = {n, c->blocks};
+  if (block) c->blocks = &scope;
+  bool ok = true;
+  for (uint32_t i = 0; i < count && ok; i++)
+    ok = (n->kids[i] = compile_node(c, block ? args[0]->u.list.items[i] : args[1])) != NULL;
+  n->a = ok ? compile_as(c, args[block ? 1 : 2], fam) : NULL;
+  c->blocks = scope.up;
+  if (!n->a) return NULL;
+  switch (fam) {
+  case F_BOOL: n->fn.b = cl_bind_b; break;
+  case F_INT: n->fn.i = cl_bind_i; break;
+  case F_UINT: n->fn.u = cl_bind_u; break;
+  case F_DOUBLE: n->fn.d = cl_bind_d; break;
+  case F_STRING: n->fn.s = cl_bind_s; break;
+  default: n->fn.v = cl_bind_v; break;
+  }
+  return n;
+}
+
+/* cel.index(i) of the innermost block holding its slot; cel.iterVar(i, j)
+ * and cel.accuVar(i, j), plain locals. */
+static cnode *compile_cel_name(compiler *c, const ast_node *src) {
+  uint32_t slot = (uint32_t)src->ref;
+  if (strcmp(src->u.call.function, "index") != 0) return local_node(c, src, slot, src->u.call.function);
+  const struct block_scope *b = c->blocks;
+  while (b && (slot < b->node->slot || slot - b->node->slot >= b->node->n)) b = b->up;
+  if (!b) return NULL;
+  cnode *n = cnew(c, src, F_VALUE);
+  if (!n) return NULL;
+  n->slot = slot;
+  n->field = slot - b->node->slot;
+  n->kids = b->node->kids; /* not n->n: its one operand is kids[field] */
+  n->fn.v = cl_index_v;
+  return want(c, n, family_of(src->type), src);
 }
 
 /* String functions with a constant second operand get their own
@@ -753,7 +828,9 @@ static cnode *compile_qualified_call(compiler *c, const ast_node *src) {
 
 static cnode *compile_call(compiler *c, const ast_node *src) {
   if (src->macro == MACRO_HAS) return compile_has(c, src);
+  if (src->macro == MACRO_BIND || src->macro == MACRO_BLOCK) return compile_bind(c, src);
   if (src->macro != MACRO_NONE) return compile_comprehension(c, src);
+  if (src->ref_kind == REF_BOUND) return compile_cel_name(c, src);
   if (src->ref_kind == REF_FUNCTION) return compile_qualified_call(c, src);
   uint32_t nargs = src->u.call.nargs + (src->u.call.target ? 1 : 0);
   cnode *args[4];

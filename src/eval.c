@@ -84,7 +84,7 @@ bool ev_spend(ev *e, const cnode *n, uint64_t units) {
 static const char *kind_name(uint8_t k) {
   static const char *const names[] = {"null_type", "bool",      "int",      "uint",  "double",
                                       "string",    "bytes",     "timestamp", "duration", "list",
-                                      "map",       "record",    "type",     "error", "absent"};
+                                      "map",       "record",    "type",     "error", "opaque", "absent"};
   return k < ARRAY_LEN(names) ? names[k] : "?";
 }
 
@@ -1266,6 +1266,7 @@ static bool fits(const type *t, value v) {
   case TYPE_MAP: return v.kind == V_MAP;
   case TYPE_RECORD: return v.kind == V_RECORD && strcmp(v.r->type->name, t->name) == 0;
   case TYPE_TYPE: return v.kind == V_TYPE;
+  case TYPE_OPAQUE: return v.kind == V_OPAQUE && v.o->ops->type == t;
   default: return false;
   }
 }
@@ -1502,6 +1503,42 @@ value cl_collect_v(const cnode *n, ev *e) {
   if (!l) return (value){0};
   memcpy(l->items, out, (size_t)k * sizeof(value));
   return v_list(l);
+}
+
+/* ---- cel.bind, cel.block ---- */
+
+/* Set the locals of a bind (each evaluated now) or a block (each marked
+ * absent: not evaluated yet); false when one failed. */
+static bool bind_locals(const cnode *n, ev *e) {
+  value *loc = &e->locals[n->slot];
+  for (uint32_t i = 0; i < n->n; i++) {
+    loc[i] = n->op ? (value){.kind = V_ABSENT} : EVV(n->kids[i]);
+    if (FAILED()) return false;
+  }
+  return true;
+}
+
+#define BIND_CLOSURE(suffix, RET, EVAL, ZERO)    \
+  RET cl_bind_##suffix(const cnode *n, ev *e) { \
+    if (!bind_locals(n, e)) return ZERO;        \
+    return EVAL(n->a);                          \
+  }
+
+BIND_CLOSURE(b, int, EVB, EV_ERROR)
+BIND_CLOSURE(i, int64_t, EVI, 0)
+BIND_CLOSURE(u, uint64_t, EVU, 0)
+BIND_CLOSURE(d, double, EVD, 0)
+BIND_CLOSURE(s, str, EVS, ((str){"", 0}))
+BIND_CLOSURE(v, value, EVV, (value){0})
+
+/* An error leaves the slot unevaluated: a later use fails the same way. */
+value cl_index_v(const cnode *n, ev *e) {
+  if (e->locals[n->slot].kind == V_ABSENT) {
+    value v = EVV(n->kids[n->field]);
+    if (FAILED()) return v;
+    e->locals[n->slot] = v;
+  }
+  return e->locals[n->slot];
 }
 
 /* ---- programs ---- */

@@ -780,6 +780,10 @@ static value base64_decode(ev *e, const cnode *n, str s) {
 /* ---- dispatch ---- */
 
 value ext_overload(ev *e, const cnode *n, uint16_t id, const value *a, uint32_t nargs, bool *handled) {
+  if (id >= OV_NET_IS_IP && id <= OV_NET_STRING_FROM_CIDR) {
+    *handled = true;
+    return ext_net_overload(e, n, id, a, nargs);
+  }
   *handled = id >= OV_STRING_CHAR_AT && id <= OV_BASE64_DECODE;
   if (!*handled) return (value){0};
   const overload *o = check_overload(id);

@@ -1,8 +1,8 @@
 /*
- * ext.h: CEL's extension libraries strings, math and encoders, with the
- * semantics cel-go's ext package gives them: the run-time side of the
- * overloads at the end of overloads.def (OV_STRING_CHAR_AT through
- * OV_BASE64_DECODE).  The checker resolves them like any other overload;
+ * ext.h: CEL's extension libraries strings, math, encoders and network,
+ * with the semantics cel-go's ext package gives them: the run-time side of
+ * the overloads at the end of overloads.def (OV_STRING_CHAR_AT through
+ * OV_NET_STRING_FROM_CIDR; the network ones in ext_net.c).  The checker resolves them like any other overload;
  * eval_overload hands them here.
  */
 #ifndef RULECORE_EXT_H
@@ -17,5 +17,9 @@
  * error; errors are raised at n, as every overload's.  Strings, bytes and
  * lists the result points to live in e's pool. */
 INTERNAL value ext_overload(ev *e, const cnode *n, uint16_t id, const value *a, uint32_t nargs, bool *handled);
+
+/* The network library (ext_net.c): ext_overload for OV_NET_IS_IP through
+ * OV_NET_STRING_FROM_CIDR. */
+INTERNAL value ext_net_overload(ev *e, const cnode *n, uint16_t id, const value *a, uint32_t nargs);
 
 #endif

@@ -22,7 +22,7 @@ librulecore_core_la_SOURCES = \
 	%reldir%/activation.c %reldir%/activation.h \
 	%reldir%/compile.c %reldir%/eval.h %reldir%/closures.def \
 	%reldir%/eval.c \
-	%reldir%/ext.c %reldir%/ext.h \
+	%reldir%/ext.c %reldir%/ext.h %reldir%/ext_net.c \
 	%reldir%/api.c
 librulecore_core_la_CPPFLAGS = $(AM_CPPFLAGS) -DRULECORE_BUILDING \
 	$(TREE_SITTER_CFLAGS) $(JANSSON_CFLAGS) $(PCRE2_CFLAGS)

@@ -11,6 +11,8 @@ const type type_error_ = {.kind = TYPE_ERROR}, type_dyn_ = {.kind = TYPE_DYN}, t
            type_double_ = {.kind = TYPE_DOUBLE}, type_string_ = {.kind = TYPE_STRING},
            type_bytes_ = {.kind = TYPE_BYTES}, type_timestamp_ = {.kind = TYPE_TIMESTAMP},
            type_duration_ = {.kind = TYPE_DURATION};
+const type type_net_ip_ = {.kind = TYPE_OPAQUE, .name = "net.IP"},
+           type_net_cidr_ = {.kind = TYPE_OPAQUE, .name = "net.CIDR"};
 
 static const struct {
   const char *name;
@@ -28,6 +30,8 @@ static const struct {
     {"duration", &type_duration_},
     {"google.protobuf.Timestamp", &type_timestamp_},
     {"google.protobuf.Duration", &type_duration_},
+    {"net.IP", &type_net_ip_},
+    {"net.CIDR", &type_net_cidr_},
 };
 
 const type *type_primitive(const char *name) {
@@ -65,7 +69,8 @@ bool type_equal(const type *a, const type *b) {
   case TYPE_LIST:
   case TYPE_TYPE: return type_equal(a->elem, b->elem);
   case TYPE_MAP: return type_equal(a->key, b->key) && type_equal(a->elem, b->elem);
-  case TYPE_RECORD: return strcmp(a->name, b->name) == 0;
+  case TYPE_RECORD:
+  case TYPE_OPAQUE: return strcmp(a->name, b->name) == 0;
   case TYPE_PARAM: return a->id == b->id && strcmp(a->name, b->name) == 0;
   default: return true;
   }
@@ -123,7 +128,8 @@ void type_format(buf *b, const type *t) {
     }
     break;
   case TYPE_RECORD:
-  case TYPE_PARAM: buf_puts(b, t->name); break;
+  case TYPE_PARAM:
+  case TYPE_OPAQUE: buf_puts(b, t->name); break;
   default: buf_puts(b, "?"); break;
   }
 }

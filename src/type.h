@@ -32,6 +32,8 @@ typedef enum type_kind {
   TYPE_RECORD, /* a schema record type */
   TYPE_TYPE,   /* type(elem): the type of a type value */
   TYPE_PARAM,  /* a type parameter (in overload signatures and inference) */
+  TYPE_OPAQUE, /* a named built-in type whose values only its library's
+                * functions look into (net.IP); compared by name */
   TYPE_KIND_COUNT
 } type_kind;
 
@@ -47,7 +49,7 @@ struct type {
   type_kind kind;
   const type *key;  /* map: key type */
   const type *elem; /* list: element; map: value; type(T): T */
-  const char *name; /* record: its name; param: its name */
+  const char *name; /* record, param, opaque: its name */
   /* record: fields sorted by name (binary search); nfields of them */
   const record_field *fields;
   uint32_t nfields;
@@ -68,14 +70,20 @@ extern const type type_error_, type_dyn_, type_null_, type_bool_, type_int_, typ
 #define T_TIMESTAMP (&type_timestamp_)
 #define T_DURATION (&type_duration_)
 
+/* The opaque types, static singletons named as CEL names them: the
+ * network library's address and prefix. */
+extern const type type_net_ip_, type_net_cidr_;
+#define T_NET_IP (&type_net_ip_)
+#define T_NET_CIDR (&type_net_cidr_)
+
 /* Composite constructors, allocated in a (NULL when out of memory). */
 INTERNAL const type *type_list(arena *a, const type *elem);
 INTERNAL const type *type_map(arena *a, const type *key, const type *value);
 INTERNAL const type *type_type(arena *a, const type *of);
 INTERNAL const type *type_param(arena *a, const char *name, uint32_t id);
 
-/* The primitive type named name ("int", "null_type", ...; also CEL's
- * protobuf names for timestamps and durations), or NULL. */
+/* The primitive or opaque type named name ("int", "null_type", "net.IP",
+ * ...; also CEL's protobuf names for timestamps and durations), or NULL. */
 INTERNAL const type *type_primitive(const char *name);
 
 INTERNAL bool type_equal(const type *a, const type *b);

@@ -84,7 +84,7 @@ int value_compare(value a, value b) {
 static bool type_value_equal(const type *a, const type *b) {
   if (a == b) return true;
   if (a->kind != b->kind) return false;
-  if (a->kind == TYPE_RECORD) return strcmp(a->name, b->name) == 0;
+  if (a->kind == TYPE_RECORD || a->kind == TYPE_OPAQUE) return strcmp(a->name, b->name) == 0;
   return true; /* list, map, type: as type values they carry no parameters */
 }
 
@@ -104,6 +104,7 @@ bool value_equal(value a, value b) {
   case V_BYTES: return a.n == b.n && memcmp(a.s, b.s, a.n) == 0;
   case V_TIMESTAMP: return a.i == b.i && a.n == b.n;
   case V_TYPE: return type_value_equal(a.t, b.t);
+  case V_OPAQUE: return a.o->ops == b.o->ops && a.o->ops->equal(a.o, b.o);
   case V_LIST:
     if (a.l->n != b.l->n) return false;
     for (uint32_t i = 0; i < a.l->n; i++)
@@ -147,6 +148,7 @@ const type *value_type_of(value v) {
   case V_LIST: return &value_type_list_;
   case V_MAP: return &value_type_map_;
   case V_RECORD: return v.r->type;
+  case V_OPAQUE: return v.o->ops->type;
   default: return &value_type_type_;
   }
 }
@@ -156,7 +158,8 @@ const char *value_type_name(const type *t, bool cel_names, char *tmp, size_t n) 
   case TYPE_LIST: return "list";
   case TYPE_MAP: return "map";
   case TYPE_TYPE: return "type";
-  case TYPE_RECORD: return t->name;
+  case TYPE_RECORD:
+  case TYPE_OPAQUE: return t->name;
   case TYPE_TIMESTAMP: return cel_names ? "google.protobuf.Timestamp" : "timestamp";
   case TYPE_DURATION: return cel_names ? "google.protobuf.Duration" : "duration";
   default: return type_spell(tmp, n, t);
@@ -366,6 +369,23 @@ static void text_string(buf *b, const char *s, size_t n, bool bytes) {
 
 static void render_text(buf *b, value v);
 
+/* An opaque value's string form: as the call making it (text), or as a
+ * JSON string. */
+static void render_opaque(buf *b, const vopaque *o, bool text) {
+  buf f = {0};
+  o->ops->format(&f, o);
+  if (f.oom) b->oom = true;
+  if (text) {
+    buf_puts(b, o->ops->maker);
+    buf_putc(b, '(');
+    text_string(b, f.data ? f.data : "", f.len, false);
+    buf_putc(b, ')');
+  } else {
+    buf_json_string(b, f.data ? f.data : "", f.len);
+  }
+  buf_release(&f);
+}
+
 static void render_text_map(buf *b, const vmap *m) {
   buf_putc(b, '{');
   for (uint32_t i = 0; i < m->n; i++) {
@@ -430,6 +450,7 @@ static void render_text(buf *b, value v) {
     break;
   }
   case V_TYPE: buf_puts(b, value_type_name(v.t, false, tmp, sizeof tmp)); break;
+  case V_OPAQUE: render_opaque(b, v.o, true); break;
   case V_ERROR: buf_printf(b, "error: %s", v.s); break;
   default: buf_puts(b, "<absent>"); break;
   }
@@ -483,6 +504,7 @@ static void render_json(buf *b, value v, bool typed) {
   case V_MAP: tag = "map"; break;
   case V_RECORD: tag = "record"; break;
   case V_TYPE: tag = "type"; break;
+  case V_OPAQUE: tag = v.o->ops->type->name; break;
   default: tag = "error"; break;
   }
   if (typed) buf_printf(b, "{\"%s\":", tag);
@@ -556,6 +578,7 @@ static void render_json(buf *b, value v, bool typed) {
     buf_json_string(b, name, strlen(name));
     break;
   }
+  case V_OPAQUE: render_opaque(b, v.o, false); break;
   default: buf_json_string(b, v.s ? v.s : "", v.s ? strlen(v.s) : 0); break;
   }
   if (typed) buf_putc(b, '}');

@@ -35,13 +35,15 @@ typedef enum value_kind {
   V_MAP = RULECORE_KIND_MAP,
   V_RECORD = RULECORE_KIND_RECORD,
   V_TYPE = RULECORE_KIND_TYPE,
-  V_ERROR = RULECORE_KIND_ERROR, /* only in results: s is the message */
-  V_ABSENT                       /* an unset variable or record field */
+  V_ERROR = RULECORE_KIND_ERROR,   /* only in results: s is the message */
+  V_OPAQUE = RULECORE_KIND_OPAQUE, /* o: a value of an opaque type */
+  V_ABSENT                         /* an unset variable or record field */
 } value_kind;
 
 typedef struct vlist vlist;
 typedef struct vmap vmap;
 typedef struct vrecord vrecord;
+typedef struct vopaque vopaque;
 
 typedef struct value {
   uint8_t kind;
@@ -55,6 +57,7 @@ typedef struct value {
     const vlist *l;
     const vmap *m;
     const vrecord *r;
+    const vopaque *o;
     const type *t;
   };
 } value;
@@ -76,6 +79,26 @@ struct vrecord {
   value fields[]; /* by declaration index; V_ABSENT when unset */
 };
 
+/* What the values of one opaque type (a TYPE_OPAQUE singleton) share: the
+ * library that defines the type supplies one static table. */
+typedef struct opaque_ops {
+  const type *type;
+  const char *maker; /* the function making one of its string form ("ip"):
+                      * the TEXT rendering is maker("string form") */
+  size_t size;       /* of the whole object, which points at nothing: a
+                      * copy of its bytes is an equal value */
+  /* CEL's == of two values of this type. */
+  bool (*equal)(const vopaque *a, const vopaque *b);
+  /* Append the string form (what string(x) gives). */
+  void (*format)(buf *b, const vopaque *o);
+} opaque_ops;
+
+/* An opaque value: immutable, its library's data following the header
+ * (a struct whose first member is the vopaque). */
+struct vopaque {
+  const opaque_ops *ops;
+};
+
 /* A string or bytes view. */
 typedef struct str {
   const char *p;
@@ -92,6 +115,7 @@ static inline value v_bytes(const char *s, uint32_t n) { return (value){.kind = 
 static inline value v_list(const vlist *l) { return (value){.kind = V_LIST, .l = l}; }
 static inline value v_map(const vmap *m) { return (value){.kind = V_MAP, .m = m}; }
 static inline value v_type(const type *t) { return (value){.kind = V_TYPE, .t = t}; }
+static inline value v_opaque(const vopaque *o) { return (value){.kind = V_OPAQUE, .o = o}; }
 static inline value v_duration(int64_t ns) { return (value){.kind = V_DURATION, .i = ns}; }
 static inline value v_timestamp(int64_t sec, int32_t nanos) {
   return (value){.kind = V_TIMESTAMP, .n = (uint32_t)nanos, .i = sec};
@@ -115,7 +139,7 @@ INTERNAL int value_compare(value a, value b);
 static inline bool value_is_number(uint8_t k) { return k == V_INT || k == V_UINT || k == V_DOUBLE; }
 
 /* The type of a value, for type(): primitives, `list`, `map`, the record's
- * type, `type`. */
+ * type, an opaque value's type, `type`. */
 INTERNAL const type *value_type_of(value v);
 /* CEL's name of a type value ("int", "list", "google.protobuf.Timestamp"
  * when cel_names, else "timestamp"). */
@@ -136,7 +160,10 @@ INTERNAL bool value_is_key(value v);
 INTERNAL size_t value_utf8_length(const char *s, size_t n);
 
 /* Render v: TEXT as a CEL literal, JSON as plain JSON, TYPED_JSON tagged
- * (rulecore_json_style's TYPED).  Appends to b. */
+ * (rulecore_json_style's TYPED).  An opaque value is its string form: in
+ * TEXT as the call making it (ip("10.0.0.1")), in JSON a string, tagged
+ * with its type's name in TYPED_JSON ({"net.IP": "10.0.0.1"}).  Appends
+ * to b. */
 INTERNAL void value_render(buf *b, value v, rulecore_format format);
 
 /* Base64 (RFC 4648, padded).  Decode returns false on malformed input;

@@ -458,6 +458,8 @@ static const struct {
     {".Order", "type(Order)"},
     {"google.protobuf.Timestamp", "type(timestamp)"},
     {"google.protobuf.Duration", "type(duration)"},
+    {"net.IP", "type(net.IP)"},
+    {"net.CIDR", "type(net.CIDR)"},
     {"type(1) == int", "bool"},
     {"int == int", "bool"},
     {"type(order) == Order", "bool"},
@@ -519,8 +521,37 @@ static const struct {
     /* Mixed numbers compare by value: the result is dyn. */
     {"math.least(1, 2u)", "dyn"},
     {"math.greatest(1, 2.0, dyn(3))", "dyn"},
+    /* The network library: opaque types, `ip` both global and method. */
+    {"ip(user.city)", "net.IP"},
+    {"cidr('10.0.0.0/8')", "net.CIDR"},
+    {"cidr('10.0.0.0/8').ip()", "net.IP"},
+    {"cidr('10.0.0.0/8').masked()", "net.CIDR"},
+    {"cidr('10.0.0.0/8').containsIP(ip('10.0.0.1')) || cidr('::/0').containsCIDR('::/8')", "bool"},
+    {"ip('::1').family() + cidr('::/0').prefixLength()", "int"},
+    {"ip.isCanonical(user.city) && isIP('a') && isCIDR('b')", "bool"},
+    {"string(ip('::1')) + string(cidr('::/0'))", "string"},
+    {"[ip('::1'), ip('::2')]", "list(net.IP)"},
+    {"[ip('::1'), cidr('::/0')]", "list(dyn)"},
+    {"type(ip('::1'))", "type(net.IP)"},
+    {"type(ip('::1')) == net.IP", "bool"},
     /* A macro's bound variable named like a namespace is a receiver. */
     {"[1].map(math, math + 1)", "list(int)"},
+    /* cel.bind: the variable has its value's type, shadows a schema
+     * variable and an outer binding, and is seen in the result only. */
+    {"cel.bind(x, user.age, x * 2)", "int"},
+    {"cel.bind(user, 'a', user + user)", "string"},
+    {"cel.bind(x, 1, cel.bind(x, 'a', x))", "string"},
+    {"cel.bind(xs, order.items, xs.map(i, i.sku))", "list(string)"},
+    {"cel.bind(x, [], x)", "list(dyn)"},
+    {"user.tags.map(t, cel.bind(n, t.size(), n > 1))", "list(bool)"},
+    /* cel.block: cel.index(i) has e_i's type; the result is the block's. */
+    {"cel.block([user.age, cel.index(0) > 1], cel.index(1))", "bool"},
+    {"cel.block([order.items, cel.index(0)[0]], cel.index(1).sku)", "string"},
+    {"cel.block([], 1u)", "uint"},
+    {"cel.block([1], cel.block([cel.index(0) + 1, 'a'], cel.index(0)))", "int"},
+    {"cel.block([user.tags], cel.index(0).map(cel.iterVar(0, 0), cel.iterVar(0, 0).size()))", "list(int)"},
+    {"m.transformMap(cel.iterVar(0, 0), cel.iterVar(0, 1), cel.iterVar(0, 1) + 1)", "map(string, int)"},
+    {"cel.bind(cel.accuVar(0, 0), 1.5, cel.accuVar(0, 0))", "double"},
 };
 
 START_TEST(test_check_types) {
@@ -708,7 +739,41 @@ static const struct {
      "uint, double"},
     {"base64.encode(1, 2, 3, 4, 5)", NULL, RULECORE_DIAG_NO_MATCHING_OVERLOAD, 1, 1,
      "no function 'base64.encode' takes 5 arguments"},
+    {"ip('::1') == cidr('::/0')", NULL, RULECORE_DIAG_NO_MATCHING_OVERLOAD, 1, 11,
+     "no matching overload for '==' applied to (net.IP, net.CIDR); overloads: (A, A)"},
+    {"ip('::1').containsIP('::1')", NULL, RULECORE_DIAG_NO_MATCHING_OVERLOAD, 1, 11,
+     "no matching overload for 'containsIP' applied to (net.IP, string); overloads: (net.CIDR, net.IP), "
+     "(net.CIDR, string)"},
     {"math.nothing(1)", NULL, RULECORE_DIAG_UNDECLARED_REFERENCE, 1, 1, "undeclared reference to 'math'"},
+    /* cel.bind and cel.block misused. */
+    {"cel.bind(user.age, 1, 2)", NULL, RULECORE_DIAG_BAD_MACRO, 1, 10,
+     "the first argument of cel.bind() must be a simple name"},
+    {"cel.bind(x, 1, x) + x", NULL, RULECORE_DIAG_UNDECLARED_REFERENCE, 1, 21, "undeclared reference to 'x'"},
+    {"cel.bind(x, x, 1)", NULL, RULECORE_DIAG_UNDECLARED_REFERENCE, 1, 13, "undeclared reference to 'x'"},
+    {"cel.bind(x, 'a', x + 1)", NULL, RULECORE_DIAG_NO_MATCHING_OVERLOAD, 1, 20,
+     "no matching overload for '+' applied to (string, int); overloads: " ADD_OVERLOADS},
+    {"cel.block(user.tags, 1)", NULL, RULECORE_DIAG_BAD_MACRO, 1, 11,
+     "the first argument of cel.block() must be a list literal"},
+    {"cel.block([1], cel.index(1))", NULL, RULECORE_DIAG_UNDECLARED_REFERENCE, 1, 16,
+     "cel.index(1) names no earlier expression of an enclosing cel.block()"},
+    {"cel.block([cel.index(0)], 1)", NULL, RULECORE_DIAG_UNDECLARED_REFERENCE, 1, 12,
+     "cel.index(0) names no earlier expression of an enclosing cel.block()"},
+    {"cel.block([1, cel.index(1)], 1)", NULL, RULECORE_DIAG_UNDECLARED_REFERENCE, 1, 15,
+     "cel.index(1) names no earlier expression of an enclosing cel.block()"},
+    {"cel.block([1], cel.index(user.age))", NULL, RULECORE_DIAG_BAD_MACRO, 1, 26,
+     "cel.index() takes a non-negative int literal"},
+    {"cel.block([1], cel.index(-1))", NULL, RULECORE_DIAG_BAD_MACRO, 1, 26,
+     "cel.index() takes a non-negative int literal"},
+    {"cel.block([1], cel.index(0) + 'a')", NULL, RULECORE_DIAG_NO_MATCHING_OVERLOAD, 1, 29,
+     "no matching overload for '+' applied to (int, string); overloads: " ADD_OVERLOADS},
+    {"[1].map(cel.iterVar(0, 0), cel.iterVar(1, 0))", NULL, RULECORE_DIAG_UNDECLARED_REFERENCE, 1, 28,
+     "cel.iterVar(1, 0) names no variable of an enclosing comprehension"},
+    {"[1].map(cel.iterVar(0, 1u), 1)", NULL, RULECORE_DIAG_BAD_MACRO, 1, 24,
+     "cel.iterVar() takes two non-negative int literals"},
+    {"[1].all(cel.iterVar(0, 0), cel.iterVar(0, 0), true)", NULL, RULECORE_DIAG_BAD_MACRO, 1, 28,
+     "the second argument of all() must differ from the first"},
+    {"cel.index(0)", NULL, RULECORE_DIAG_UNDECLARED_REFERENCE, 1, 1,
+     "cel.index(0) names no earlier expression of an enclosing cel.block()"},
 };
 
 START_TEST(test_check_errors) {

@@ -822,8 +822,108 @@ static const sem_case macro_cases[] = {
     {"l.map(x, x / z)", "error: division by zero"},
     {"m.exists(k, m[k] / z > 0)", "error: division by zero"},
     {"l.exists(x, x == 3 || x / z > 0)", "true"},
+    /* cel.bind: init evaluated once, first; the variable shadows. */
+    {"cel.bind(x, i, x * x)", "49"},
+    {"cel.bind(i, 2, i * i)", "4"},
+    {"cel.bind(x, s, x + x)", "\"h\xc3\xa9lloh\xc3\xa9llo\""},
+    {"cel.bind(x, 1, cel.bind(x, x + 1, x * 10))", "20"},
+    {"cel.bind(v, l, [4, 1].exists(e, e in v))", "true"},
+    {"l.map(x, cel.bind(y, x * 2, [y, x]))", "[[2, 1], [4, 2], [6, 3]]"},
+    {"cel.bind(x, dy, x)", "1"},
+    {"cel.bind(x, i / z, 1)", "error: division by zero"},
+    {"cel.bind(x, i / z > 0, x || true)", "error: division by zero"},
+    {"[0].exists(y, cel.bind(x, 1 / y, x > 0)) || true", "true"},
+    /* cel.block: each expression evaluated once, on first use (an error
+     * only when used), possibly from inside another's comprehension. */
+    {"cel.block([1, cel.index(0) + 1, cel.index(1) * 10], cel.index(2))", "20"},
+    {"cel.block([i, s], string(cel.index(0)) + cel.index(1))", "\"7h\xc3\xa9llo\""},
+    {"cel.block([i / z], 1)", "1"},
+    {"cel.block([i / z], cel.index(0))", "error: division by zero"},
+    {"cel.block([i / z > 0], cel.index(0) || true)", "true"},
+    {"cel.block([m, has(cel.index(0).c), cel.index(0).c], cel.index(1) ? cel.index(2) : 0)", "0"},
+    {"cel.block([l.map(x, x * 10), l.map(y, cel.index(0)[y - 1])], l.map(z, [z, cel.index(1)[0]]))",
+     "[[1, 10], [2, 10], [3, 10]]"},
+    {"cel.block([l.exists(x, x > 2)], l.map(x, [x, cel.index(0)]))", "[[1, true], [2, true], [3, true]]"},
+    {"l.map(x, cel.block([x * 2, cel.index(0) + 1], cel.index(1)))", "[3, 5, 7]"},
+    {"cel.block([1], cel.block([cel.index(0) + 1, 10], cel.index(0) + cel.index(1)))", "12"},
+    {"cel.block([], ls)", "[\"a\", \"b\"]"},
+    {"l.map(cel.iterVar(0, 0), ls.map(cel.iterVar(1, 0), cel.iterVar(1, 0) + string(cel.iterVar(0, 0))))",
+     "[[\"a1\", \"b1\"], [\"a2\", \"b2\"], [\"a3\", \"b3\"]]"},
 };
 SEM_TEST(test_macros, macro_cases)
+
+/* The network library: parsing as Go's netip, RFC 5952 text, the
+ * predicates, containment, and its errors. */
+static const sem_case net_cases[] = {
+    {"ip('192.168.0.1')", "ip(\"192.168.0.1\")"},
+    {"string(ip('2001:0DB8:0:0:0:0:0:1'))", "\"2001:db8::1\""},
+    {"string(ip('1:0:0:2:0:0:1:1'))", "\"1::2:0:0:1:1\""},
+    {"string(ip('1:0:0:1:0:0:0:1'))", "\"1:0:0:1::1\""},
+    {"string(ip('1:2:3:4:5:6:7::'))", "\"1:2:3:4:5:6:7:0\""},
+    {"string(ip('::1.2.3.4'))", "\"::102:304\""},
+    {"string(ip('::'))", "\"::\""},
+    {"string(ip(s + '.1'))", "error: parse error"},
+    {"ip('1.2.3')", "error: IPv4 address too short"},
+    {"ip('01.2.3.4')", "error: leading zero"},
+    {"ip('1.2.3.256')", "error: >255"},
+    {"ip('1::2::3')", "error: multiple ::"},
+    {"ip('1:2:3:4:5:6::7:8')", "error: at least one field of zeros"},
+    {"ip('12345::')", "error: parse error"},
+    {"ip('')", "error: missing IP address"},
+    {"ip('fe80::1%en0')", "error: IP Address with zone value is not allowed"},
+    {"ip('::ffff:192.168.0.1')", "error: IPv4-mapped IPv6 address is not allowed"},
+    /* The hex form of a mapped address reads as the IPv4 address (the corpus). */
+    {"ip('::ffff:c0a8:1') == ip('192.168.0.1')", "true"},
+    {"ip('::ffff:c0a8:1').family()", "4"},
+    {"isIP('10.0.0.1') && isIP('::1') && !isIP('10.0.0.1.0') && !isIP('fe80::1%en0')", "true"},
+    {"isCIDR('10.0.0.0/8') && !isCIDR('10.0.0.0/08') && !isCIDR('10.0.0.0/33') && !isCIDR('::/129')", "true"},
+    {"ip.isCanonical('2001:db8::1')", "true"},
+    {"ip.isCanonical('2001:DB8::1')", "false"},
+    {"ip.isCanonical('2001:db8:0:0:0:0:0:1')", "false"},
+    {"ip.isCanonical('1.2.3')", "error: parse error"},
+    {"ip('::1').family()", "6"},
+    {"[ip('0.0.0.0').isUnspecified(), ip('::').isUnspecified(), ip('::1').isUnspecified()]", "[true, true, false]"},
+    {"[ip('127.1.2.3').isLoopback(), ip('::1').isLoopback(), ip('::2').isLoopback()]", "[true, true, false]"},
+    {"[ip('224.0.0.251').isLinkLocalMulticast(), ip('ff12::1').isLinkLocalMulticast(), "
+     "ip('224.0.1.1').isLinkLocalMulticast()]",
+     "[true, true, false]"},
+    {"[ip('169.254.1.1').isLinkLocalUnicast(), ip('fe80::1').isLinkLocalUnicast(), ip('fec0::1').isLinkLocalUnicast()]",
+     "[true, true, false]"},
+    {"[ip('10.0.0.1').isGlobalUnicast(), ip('fd00::1').isGlobalUnicast(), ip('255.255.255.255').isGlobalUnicast(), "
+     "ip('ff02::1').isGlobalUnicast()]",
+     "[true, true, false, false]"},
+    {"ip('2001:db8::1') == ip('2001:DB8::1')", "true"},
+    {"ip('10.0.0.1') != ip('10.0.0.2')", "true"},
+    {"dyn(ip('10.0.0.1')) == dyn(cidr('10.0.0.1/32'))", "false"},
+    {"dyn(ip('10.0.0.1')) == '10.0.0.1'", "false"},
+    {"ip('10.0.0.1') in [ip('10.0.0.2'), ip('10.0.0.1')]", "true"},
+    {"cidr('192.168.1.5/24')", "cidr(\"192.168.1.5/24\")"},
+    {"string(cidr('2001:db8:ffff::/33').masked())", "\"2001:db8:8000::/33\""},
+    {"cidr('192.168.1.5/24').ip()", "ip(\"192.168.1.5\")"},
+    {"cidr('192.168.1.5/24').masked() == cidr('192.168.1.0/24')", "true"},
+    {"cidr('192.168.1.5/24') == cidr('192.168.1.0/24')", "false"},
+    {"cidr('::/0').prefixLength()", "0"},
+    {"cidr('10.0.0.0/8').containsIP(ip('10.255.0.1'))", "true"},
+    {"cidr('10.0.0.0/8').containsIP('11.0.0.1')", "false"},
+    {"cidr('0.0.0.0/0').containsIP('::1')", "false"},
+    {"cidr('10.0.0.0/8').containsIP('10.0.0.1.1')", "error: parse error"},
+    {"cidr('10.0.0.0/8').containsCIDR('10.1.0.0/16')", "true"},
+    {"cidr('10.1.0.0/16').containsCIDR(cidr('10.0.0.0/8'))", "false"},
+    {"cidr('::/0').containsCIDR('10.0.0.0/8')", "false"},
+    {"cidr('10.0.0.0/8').containsCIDR('10.0.0.0')", "error: no '/'"},
+    {"cidr('10.0.0.0/')", "error: bad bits after slash"},
+    {"cidr('10.0.0.0/-1')", "error: bad bits after slash"},
+    {"cidr('10.0.0.0/33')", "error: prefix length out of range"},
+    {"cidr('fe80::1%en0/64')", "error: CIDR with zone value is not allowed"},
+    {"cidr('::ffff:192.168.0.0/120')", "error: IPv4-mapped IPv6 address is not allowed"},
+    {"cidr('::ffff:c0a8:0/120')", "error: IPv4-mapped IPv6 address is not allowed"},
+    {"type(ip('::1')) == net.IP && type(cidr('::/0')) == net.CIDR", "true"},
+    {"type(ip('::1')) == net.CIDR", "false"},
+    {"type(ip('::1'))", "net.IP"},
+    {"dyn(s).family()", "error: no such overload: family(string)"},
+    {"isIP(dy)", "error: no such overload: isIP(int)"},
+};
+SEM_TEST(test_network, net_cases)
 
 /* ---- the fixture of the schema-typed tests ---- */
 
@@ -2213,6 +2313,9 @@ static const struct {
     {"Item{sku: 'a', qty: 1}", RULECORE_KIND_RECORD, "Item{sku: \"a\", qty: 1}", "{\"qty\":1,\"sku\":\"a\"}",
      "{\"record\":{\"type\":\"Item\",\"fields\":{\"qty\":{\"int\":\"1\"},\"sku\":{\"string\":\"a\"}}}}"},
     {"type(1)", RULECORE_KIND_TYPE, "int", "\"int\"", "{\"type\":\"int\"}"},
+    {"ip('::1')", RULECORE_KIND_OPAQUE, "ip(\"::1\")", "\"::1\"", "{\"net.IP\":\"::1\"}"},
+    {"[cidr('10.0.0.0/8')]", RULECORE_KIND_LIST, "[cidr(\"10.0.0.0/8\")]", "[\"10.0.0.0/8\"]",
+     "{\"list\":[{\"net.CIDR\":\"10.0.0.0/8\"}]}"},
 };
 
 START_TEST(test_render) {
@@ -2569,6 +2672,7 @@ Suite *suite_eval(void) {
   tcase_add_loop_test(tc, test_time, 0, (int)LEN(time_cases));
   tcase_add_loop_test(tc, test_containers, 0, (int)LEN(container_cases));
   tcase_add_loop_test(tc, test_macros, 0, (int)LEN(macro_cases));
+  tcase_add_loop_test(tc, test_network, 0, (int)LEN(net_cases));
   suite_add_tcase(s, tc);
 
   tc = tcase_create("rulecore_eval_schema");
