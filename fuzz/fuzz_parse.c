@@ -1,7 +1,10 @@
 /*
  * fuzz_parse: libFuzzer target for the parser (tree-sitter, error
  * reporting, lowering, literal decoding), both renderings, and the type
- * checker on every expression that parses.
+ * checker on every expression that parses, and compiling and evaluating
+ * every expression that checks (under a cost limit, against a filled
+ * context): an evaluation must give a value or an error value, render in
+ * every format, and give the same answer twice.
  *
  * Build: ./configure CC=clang --enable-fuzzer && make fuzz/fuzz_parse
  * Run:   scripts/fuzz [SECONDS]
@@ -38,10 +41,54 @@ static rulecore_schema *fuzz_schema(void) {
   return schema;
 }
 
+/* The context every compiled expression is evaluated against. */
+static const char context_doc[] =
+    "{\"user\": {\"age\": 30, \"city\": \"Beijing\", \"tags\": [\"vip\", \"\"], \"blocked\": false,"
+    " \"born\": \"1990-05-01T12:00:00+08:00\"},"
+    " \"order\": {\"amount\": 259.5, \"items\": [{\"sku\": \"A\", \"qty\": 2, \"price\": 1e300,"
+    " \"next\": {\"sku\": \"B\", \"qty\": -9223372036854775807}}], \"attrs\": {\"k\": \"v\"}},"
+    " \"a.b\": 7, \"x\": [1, \"two\", {\"three\": 3.5}, null], \"n\": 18446744073709551}}";
+
+static const rulecore_activation *fuzz_context(void) {
+  static rulecore_activation *act;
+  if (!act) {
+    act = rulecore_activation_new(fuzz_schema());
+    if (!act ||
+        rulecore_activation_set_json(act, context_doc, sizeof context_doc - 1, RULECORE_JSON_PLAIN, NULL) != RULECORE_OK)
+      abort();
+  }
+  return act;
+}
+
+/* Evaluate prog twice; abort on a status that is neither a value nor an
+ * error value (out of memory aside), a result that does not render, or
+ * two different answers. */
+static void evaluate(const rulecore_program *prog) {
+  static rulecore_result *r;
+  if (!r && !(r = rulecore_result_new())) abort();
+  char *text[2] = {NULL, NULL};
+  for (int k = 0; k < 2; k++) {
+    rulecore_status st = rulecore_eval(prog, fuzz_context(), r);
+    if (st == RULECORE_ERR_NOMEM) return;
+    if (st != RULECORE_OK && st != RULECORE_ERR_EVAL) abort();
+    if (st == RULECORE_ERR_EVAL && !rulecore_result_error(r, NULL, NULL)) abort();
+    char *json = rulecore_result_render(r, RULECORE_FORMAT_JSON);
+    char *typed = rulecore_result_render(r, RULECORE_FORMAT_TYPED_JSON);
+    text[k] = rulecore_result_render(r, RULECORE_FORMAT_TEXT);
+    if (!json || !typed || !text[k]) abort();
+    rulecore_free(json);
+    rulecore_free(typed);
+  }
+  if (strcmp(text[0], text[1]) != 0) abort();
+  rulecore_free(text[0]);
+  rulecore_free(text[1]);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   rulecore_env *env = rulecore_env_new();
   if (!env) return 0;
   if (rulecore_env_set_schema(env, fuzz_schema(), NULL) != RULECORE_OK) abort();
+  rulecore_env_set_limit(env, RULECORE_LIMIT_EVAL_COST, 100000);
   if (size > 0 && (data[0] & 1)) {
     rulecore_env_set_limit(env, RULECORE_LIMIT_NESTING_DEPTH, 1 + (data[0] >> 1) % 16);
     rulecore_env_set_limit(env, RULECORE_LIMIT_SOURCE_BYTES, 64);
@@ -68,6 +115,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     rulecore_status c2 = rulecore_check(env, expr, (data[0] & 2) ? "bool" : NULL, NULL);
     if (c2 != c1 || (first && strcmp(first, rulecore_expr_type(expr)) != 0)) abort();
     free(first);
+    if (c1 == RULECORE_OK) {
+      rulecore_program *prog = NULL;
+      rulecore_status cs = rulecore_compile(env, expr, &prog);
+      if (cs == RULECORE_OK)
+        evaluate(prog);
+      else if (cs != RULECORE_ERR_NOMEM)
+        abort();
+      rulecore_program_free(prog);
+    }
   } else if (st == RULECORE_ERR_SOURCE) {
     if (rulecore_diagnostics_error_count(diags) == 0) abort();
     for (size_t i = 0; i < rulecore_diagnostics_count(diags); i++)
