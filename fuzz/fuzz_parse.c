@@ -47,7 +47,7 @@ static const char context_doc[] =
     " \"born\": \"1990-05-01T12:00:00+08:00\"},"
     " \"order\": {\"amount\": 259.5, \"items\": [{\"sku\": \"A\", \"qty\": 2, \"price\": 1e300,"
     " \"next\": {\"sku\": \"B\", \"qty\": -9223372036854775807}}], \"attrs\": {\"k\": \"v\"}},"
-    " \"a.b\": 7, \"x\": [1, \"two\", {\"three\": 3.5}, null], \"n\": 18446744073709551}}";
+    " \"a.b\": 7, \"x\": [1, \"two\", {\"three\": 3.5}, null], \"n\": 18446744073709551}";
 
 static const rulecore_activation *fuzz_context(void) {
   static rulecore_activation *act;
