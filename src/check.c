@@ -49,9 +49,25 @@ static const overload_spec overload_specs[OVERLOAD_COUNT] = {
 static overload overloads[OVERLOAD_COUNT];
 /* Overload ids sorted by function name (then id), for lookup by name. */
 static overload_id by_function[OVERLOAD_COUNT - 1];
+/* by_function's runs, one per function name, in an open-addressing hash
+ * table keyed by the name, so that finding a function's overloads costs a
+ * hash and a strcmp or two rather than a binary search of strcmps. */
+#define FN_SLOTS 1024 /* a power of two, at least twice the names */
+_Static_assert(2 * OVERLOAD_COUNT <= FN_SLOTS, "FN_SLOTS is too small for overloads.def");
+static struct fn_slot {
+  const char *function; /* NULL: empty */
+  uint16_t first, count;
+} fn_slots[FN_SLOTS];
 static arena overload_arena; /* lives as long as the process */
 static bool overloads_ok;
 static pthread_once_t overloads_once = PTHREAD_ONCE_INIT;
+
+/* FNV-1a. */
+static uint32_t hash_name(const char *s) {
+  uint32_t h = 2166136261u;
+  for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
+  return h;
+}
 
 static int cmp_by_function(const void *a, const void *b) {
   overload_id x = *(const overload_id *)a, y = *(const overload_id *)b;
@@ -89,23 +105,28 @@ static void overloads_init(void) {
     by_function[i - 1] = (overload_id)i;
   }
   qsort(by_function, ARRAY_LEN(by_function), sizeof by_function[0], cmp_by_function);
+  size_t n;
+  for (size_t i = 0; i < ARRAY_LEN(by_function); i += n) {
+    const char *fn = overload_specs[by_function[i]].function;
+    n = 1;
+    while (i + n < ARRAY_LEN(by_function) && strcmp(overload_specs[by_function[i + n]].function, fn) == 0) n++;
+    uint32_t h = hash_name(fn) & (FN_SLOTS - 1);
+    while (fn_slots[h].function) h = (h + 1) & (FN_SLOTS - 1);
+    fn_slots[h] = (struct fn_slot){fn, (uint16_t)i, (uint16_t)n};
+  }
 }
 
 /* The overloads of function fn: *first is the index in by_function of the
  * first; returns how many. */
 static size_t overloads_of(const char *fn, size_t *first) {
-  size_t lo = 0, hi = ARRAY_LEN(by_function);
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    if (strcmp(overload_specs[by_function[mid]].function, fn) < 0)
-      lo = mid + 1;
-    else
-      hi = mid;
+  *first = 0;
+  for (uint32_t h = hash_name(fn) & (FN_SLOTS - 1); fn_slots[h].function; h = (h + 1) & (FN_SLOTS - 1)) {
+    if (strcmp(fn_slots[h].function, fn) == 0) {
+      *first = fn_slots[h].first;
+      return fn_slots[h].count;
+    }
   }
-  size_t n = 0;
-  while (lo + n < ARRAY_LEN(by_function) && strcmp(overload_specs[by_function[lo + n]].function, fn) == 0) n++;
-  *first = lo;
-  return n;
+  return 0;
 }
 
 const overload *check_overload(overload_id id) {
@@ -140,6 +161,11 @@ typedef struct checker {
    * compiled program's local slots.  scope_high: the most ever in use. */
   scope_entry *scope;
   uint32_t nscope, scope_cap, scope_high;
+  /* Where subst, trail and scope start, enough for a small expression;
+   * each moves to the heap when it outgrows its own. */
+  const type *subst_small[32];
+  struct trail_entry trail_small[64];
+  scope_entry scope_small[8];
 } checker;
 
 static void report(checker *c, int code, const ast_span *at, const char *fmt, ...) PRINTF_LIKE(4, 5);
@@ -160,9 +186,10 @@ static const type *oom(checker *c) {
 
 static const type *fresh_param(checker *c, const char *name) {
   if (c->nparams == c->cap) {
-    uint32_t cap = c->cap ? c->cap * 2 : 32;
-    const type **s = mem_realloc(c->subst, cap * sizeof *s);
+    uint32_t cap = c->cap * 2;
+    const type **s = c->subst == c->subst_small ? mem_alloc(cap * sizeof *s) : mem_realloc(c->subst, cap * sizeof *s);
     if (!s) return oom(c);
+    if (c->subst == c->subst_small) memcpy(s, c->subst_small, sizeof c->subst_small);
     c->subst = s;
     c->cap = cap;
   }
@@ -221,12 +248,14 @@ static bool occurs(checker *c, const type *p, const type *t) {
 /* Set parameter id to t, logging the old value. */
 static bool set_binding(checker *c, uint32_t id, const type *t) {
   if (c->ntrail == c->trail_cap) {
-    uint32_t cap = c->trail_cap ? c->trail_cap * 2 : 64;
-    struct trail_entry *tr = mem_realloc(c->trail, cap * sizeof *tr);
+    uint32_t cap = c->trail_cap * 2;
+    struct trail_entry *tr =
+        c->trail == c->trail_small ? mem_alloc(cap * sizeof *tr) : mem_realloc(c->trail, cap * sizeof *tr);
     if (!tr) {
       c->nomem = true;
       return false;
     }
+    if (c->trail == c->trail_small) memcpy(tr, c->trail_small, sizeof c->trail_small);
     c->trail = tr;
     c->trail_cap = cap;
   }
@@ -479,9 +508,10 @@ static const type *resolve_call(checker *c, const char *fn, bool method, const t
 
 static bool scope_push(checker *c, const char *name, const type *t) {
   if (c->nscope == c->scope_cap) {
-    uint32_t cap = c->scope_cap ? c->scope_cap * 2 : 8;
-    scope_entry *s = mem_realloc(c->scope, cap * sizeof *s);
+    uint32_t cap = c->scope_cap * 2;
+    scope_entry *s = c->scope == c->scope_small ? mem_alloc(cap * sizeof *s) : mem_realloc(c->scope, cap * sizeof *s);
     if (!s) return false;
+    if (c->scope == c->scope_small) memcpy(s, c->scope_small, sizeof c->scope_small);
     c->scope = s;
     c->scope_cap = cap;
   }
@@ -606,9 +636,23 @@ static const type *select_field(checker *c, ast_node *n, const type *t, const ch
 /* The dotted name n spells (see ast_dotted_name), in the arena; NULL when
  * it is no such chain or memory ran out. */
 static char *dotted(checker *c, const ast_node *n) {
-  buf b = {0};
-  char *name = ast_dotted_name(n, &b) && !b.oom ? arena_strndup(c->a, b.data, b.len) : NULL;
-  buf_release(&b);
+  /* Measured first, then filled from its last segment: no buffer. */
+  size_t len = 0;
+  const ast_node *x = n;
+  for (; x->kind == AST_SELECT; x = x->u.select.operand) len += strlen(x->u.select.field) + 1;
+  if (x->kind != AST_IDENT) return NULL;
+  len += strlen(x->u.ident.name);
+  char *name = arena_alloc(c->a, len + 1);
+  if (!name) return NULL;
+  size_t at = len;
+  for (x = n; x->kind == AST_SELECT; x = x->u.select.operand) {
+    size_t k = strlen(x->u.select.field);
+    at -= k;
+    memcpy(name + at, x->u.select.field, k);
+    name[--at] = '.';
+  }
+  memcpy(name, x->u.ident.name, at);
+  name[len] = '\0';
   return name;
 }
 
@@ -1208,6 +1252,12 @@ static void reset(ast_node *n, void *ctx) {
 rulecore_status check_ast(const check_options *o, ast *t, rulecore_diagnostics *d) {
   if (!check_overload(OV_NOT_BOOL)) return RULECORE_ERR_NOMEM; /* the table failed to build */
   checker c = {.o = o, .t = t, .a = &t->arena, .d = d};
+  c.subst = c.subst_small;
+  c.cap = ARRAY_LEN(c.subst_small);
+  c.trail = c.trail_small;
+  c.trail_cap = ARRAY_LEN(c.trail_small);
+  c.scope = c.scope_small;
+  c.scope_cap = ARRAY_LEN(c.scope_small);
   size_t errors_before = d->errors;
   reset(t->root, NULL);
   const type *root = check_node(&c, t->root);
@@ -1217,9 +1267,9 @@ rulecore_status check_ast(const check_options *o, ast *t, rulecore_diagnostics *
            type_spell(want, sizeof want, o->result), type_spell(got, sizeof got, substitute(&c, root, true)));
   }
   if (!c.nomem) finalize(t->root, &c);
-  mem_free(c.subst);
-  mem_free(c.trail);
-  mem_free(c.scope);
+  if (c.subst != c.subst_small) mem_free(c.subst);
+  if (c.trail != c.trail_small) mem_free(c.trail);
+  if (c.scope != c.scope_small) mem_free(c.scope);
   if (c.nomem || d->oom) return RULECORE_ERR_NOMEM;
   diag_sort(d);
   return d->errors > errors_before ? RULECORE_ERR_SOURCE : RULECORE_OK;

@@ -118,6 +118,12 @@ typedef struct lower_ctx {
   const syn_limits *limits;
   ast *t;
   rulecore_diagnostics *d;
+  TSTreeCursor *cur; /* for fields_of and push_children, reset at every use */
+  /* A stack of the children of the lists being lowered (push_children):
+   * kids_small, then the heap when it outgrows it. */
+  TSNode *kids;
+  uint32_t nkids, kids_cap;
+  TSNode kids_small[16];
   bool nomem;
   bool too_deep; /* reported once */
 } lower_ctx;
@@ -418,32 +424,73 @@ static void check_name(lower_ctx *c, TSNode ident, const char *name, bool as_var
 
 static TSNode field(TSNode n, int f) { return ts_node_child_by_field_id(n, fields[f]); }
 
-/* The nodes of n's children under field f, lowered, into an array.  (A
+/* The children of n under the fields f[0..k), the first under each or a
+ * null node, into out[0..k): one pass over n's children with the shared
+ * cursor, where a ts_node_child_by_field_id per field walks them again
+ * each time. */
+static void fields_of(lower_ctx *c, TSNode n, const int *f, TSNode *out, int k) {
+  int missing = k;
+  for (int i = 0; i < k; i++) out[i] = (TSNode){0};
+  ts_tree_cursor_reset(c->cur, n);
+  if (!ts_tree_cursor_goto_first_child(c->cur)) return;
+  do {
+    TSFieldId id = ts_tree_cursor_current_field_id(c->cur);
+    if (!id) continue;
+    for (int i = 0; i < k; i++) {
+      if (id != fields[f[i]] || !ts_node_is_null(out[i])) continue;
+      out[i] = ts_tree_cursor_current_node(c->cur);
+      if (--missing == 0) return;
+      break;
+    }
+  } while (ts_tree_cursor_goto_next_sibling(c->cur));
+}
+
+/* Push onto c's child stack the children of n under field f (f < 0: the
+ * named children but comments), in one pass with the shared cursor.
+ * Returns how many; on running out of memory, c->nomem is set.  (A
  * cursor, not ts_node_field_name_for_child, which tree-sitter 0.20.7
  * answers wrongly for repeated fields.) */
-static NOINLINE ast_node **lower_field_list(lower_ctx *c, TSNode n, int f, uint32_t depth, uint32_t *count) {
+static uint32_t push_children(lower_ctx *c, TSNode n, int f) {
   uint32_t k = 0;
-  TSTreeCursor cur = ts_tree_cursor_new(n);
-  if (ts_tree_cursor_goto_first_child(&cur)) {
-    do {
-      if (ts_tree_cursor_current_field_id(&cur) == fields[f]) k++;
-    } while (ts_tree_cursor_goto_next_sibling(&cur));
-  }
-  *count = k;
-  ast_node **v = k ? ast_new_nodes(c->t, k) : NULL;
-  if (k && !v) {
-    c->nomem = true;
-    *count = 0;
-  } else if (k) {
-    k = 0;
-    ts_tree_cursor_reset(&cur, n);
-    ts_tree_cursor_goto_first_child(&cur);
-    do {
-      if (ts_tree_cursor_current_field_id(&cur) == fields[f])
-        v[k++] = lower(c, ts_tree_cursor_current_node(&cur), depth);
-    } while (ts_tree_cursor_goto_next_sibling(&cur));
-  }
-  ts_tree_cursor_delete(&cur);
+  ts_tree_cursor_reset(c->cur, n);
+  if (!ts_tree_cursor_goto_first_child(c->cur)) return 0;
+  do {
+    TSNode ch = {0};
+    if (f >= 0) {
+      if (ts_tree_cursor_current_field_id(c->cur) != fields[f]) continue;
+      ch = ts_tree_cursor_current_node(c->cur);
+    } else {
+      ch = ts_tree_cursor_current_node(c->cur);
+      if (!ts_node_is_named(ch) || is_comment(ch)) continue;
+    }
+    if (c->nkids == c->kids_cap) {
+      uint32_t cap = c->kids_cap * 2;
+      TSNode *kids = c->kids == c->kids_small ? mem_alloc(cap * sizeof *kids)
+                                               : mem_realloc(c->kids, cap * sizeof *kids);
+      if (!kids) {
+        c->nomem = true;
+        return k;
+      }
+      if (c->kids == c->kids_small) memcpy(kids, c->kids_small, sizeof c->kids_small);
+      c->kids = kids;
+      c->kids_cap = cap;
+    }
+    c->kids[c->nkids++] = ch;
+    k++;
+  } while (ts_tree_cursor_goto_next_sibling(c->cur));
+  return k;
+}
+
+/* The children of n that push_children selects with f, lowered, into an
+ * array (NULL when there are none); *count receives their number. */
+static NOINLINE ast_node **lower_children(lower_ctx *c, TSNode n, int f, uint32_t depth, uint32_t *count) {
+  uint32_t base = c->nkids, k = push_children(c, n, f);
+  ast_node **v = k && !c->nomem ? ast_new_nodes(c->t, k) : NULL;
+  if (k && !v) c->nomem = true;
+  *count = v ? k : 0;
+  /* c->kids may move while the elements are lowered: index it afresh. */
+  for (uint32_t i = 0; v && i < k; i++) v[i] = lower(c, c->kids[base + i], depth);
+  c->nkids = base;
   return v;
 }
 
@@ -597,11 +644,13 @@ static NOINLINE ast_node *lower_struct(lower_ctx *c, TSNode n, uint32_t depth) {
   for (uint32_t i = 0, cnt = ts_node_child_count(n); i < cnt; i++) {
     TSNode f = ts_node_child(n, i);
     if (ts_node_symbol(f) != syms[SYM_FIELD_INIT]) continue;
-    TSNode name = field(f, FLD_NAME);
+    TSNode nv[2];
+    fields_of(c, f, (const int[]){FLD_NAME, FLD_VALUE}, nv, 2);
+    TSNode name = nv[0];
     a->u.record.fields[k] = intern_text(c, name);
     check_name(c, name, a->u.record.fields[k], false);
     a->u.record.field_spans[k] = span_of(c->t, name);
-    a->u.record.values[k] = lower(c, field(f, FLD_VALUE), depth);
+    a->u.record.values[k] = lower(c, nv[1], depth);
     k++;
   }
   return a;
@@ -625,7 +674,8 @@ static NOINLINE ast_node *lower_ident(lower_ctx *c, TSNode n, uint32_t depth) {
   bool absolute = ts_node_symbol(n) == syms[SYM_ABSOLUTE_IDENT];
   ast_node *a = new_node(c, AST_IDENT, n);
   if (!a) return NULL;
-  TSNode name = absolute ? field(n, FLD_NAME) : n;
+  TSNode name = n;
+  if (absolute) fields_of(c, n, (const int[]){FLD_NAME}, &name, 1);
   a->u.ident.name = intern_text(c, name);
   a->u.ident.absolute = absolute;
   check_name(c, name, a->u.ident.name, true);
@@ -641,7 +691,9 @@ static NOINLINE ast_node *lower_constant(lower_ctx *c, TSNode n, uint32_t depth)
 }
 
 static NOINLINE ast_node *lower_unary(lower_ctx *c, TSNode n, uint32_t depth) {
-  TSNode opn = field(n, FLD_OPERATOR), operand = field(n, FLD_OPERAND);
+  TSNode f[2];
+  fields_of(c, n, (const int[]){FLD_OPERATOR, FLD_OPERAND}, f, 2);
+  TSNode opn = f[0], operand = f[1];
   ast_op op = op_of(c, opn, true);
   TSSymbol osym = ts_node_symbol(operand);
   /* CEL's grammar makes the sign part of int and double literals, so
@@ -656,72 +708,69 @@ static NOINLINE ast_node *lower_unary(lower_ctx *c, TSNode n, uint32_t depth) {
 }
 
 static NOINLINE ast_node *lower_binary(lower_ctx *c, TSNode n, uint32_t depth) {
-  TSNode opn = field(n, FLD_OPERATOR);
+  TSNode f[3];
+  fields_of(c, n, (const int[]){FLD_LEFT, FLD_OPERATOR, FLD_RIGHT}, f, 3);
   ast_node *a = new_node(c, AST_BINARY, n);
   if (!a) return NULL;
-  a->u.binary.op = op_of(c, opn, false);
-  a->u.binary.op_span = span_of(c->t, opn);
-  a->u.binary.left = lower(c, field(n, FLD_LEFT), depth);
-  a->u.binary.right = lower(c, field(n, FLD_RIGHT), depth);
+  a->u.binary.op = op_of(c, f[1], false);
+  a->u.binary.op_span = span_of(c->t, f[1]);
+  a->u.binary.left = lower(c, f[0], depth);
+  a->u.binary.right = lower(c, f[2], depth);
   return a;
 }
 
 static NOINLINE ast_node *lower_conditional(lower_ctx *c, TSNode n, uint32_t depth) {
   ast_node *a = new_node(c, AST_CONDITIONAL, n);
   if (!a) return NULL;
-  a->u.cond.cond = lower(c, field(n, FLD_CONDITION), depth);
-  a->u.cond.then = lower(c, field(n, FLD_CONSEQUENCE), depth);
-  a->u.cond.otherwise = lower(c, field(n, FLD_ALTERNATIVE), depth);
+  TSNode f[3];
+  fields_of(c, n, (const int[]){FLD_CONDITION, FLD_CONSEQUENCE, FLD_ALTERNATIVE}, f, 3);
+  a->u.cond.cond = lower(c, f[0], depth);
+  a->u.cond.then = lower(c, f[1], depth);
+  a->u.cond.otherwise = lower(c, f[2], depth);
   return a;
 }
 
 static NOINLINE ast_node *lower_select(lower_ctx *c, TSNode n, uint32_t depth) {
   ast_node *a = new_node(c, AST_SELECT, n);
   if (!a) return NULL;
-  TSNode f = field(n, FLD_FIELD);
+  TSNode fo[2];
+  fields_of(c, n, (const int[]){FLD_FIELD, FLD_OPERAND}, fo, 2);
+  TSNode f = fo[0];
   a->u.select.field = intern_text(c, f);
   check_name(c, f, a->u.select.field, false);
   a->u.select.field_span = span_of(c->t, f);
-  a->u.select.operand = lower(c, field(n, FLD_OPERAND), depth);
+  a->u.select.operand = lower(c, fo[1], depth);
   return a;
 }
 
 static NOINLINE ast_node *lower_index(lower_ctx *c, TSNode n, uint32_t depth) {
   ast_node *a = new_node(c, AST_INDEX, n);
   if (!a) return NULL;
-  a->u.index.operand = lower(c, field(n, FLD_OPERAND), depth);
-  a->u.index.index = lower(c, field(n, FLD_INDEX), depth);
+  TSNode f[2];
+  fields_of(c, n, (const int[]){FLD_OPERAND, FLD_INDEX}, f, 2);
+  a->u.index.operand = lower(c, f[0], depth);
+  a->u.index.index = lower(c, f[1], depth);
   return a;
 }
 
 static NOINLINE ast_node *lower_call(lower_ctx *c, TSNode n, uint32_t depth) {
   ast_node *a = new_node(c, AST_CALL, n);
   if (!a) return NULL;
-  TSNode fn = field(n, FLD_FUNCTION), recv = field(n, FLD_RECEIVER);
+  TSNode f[4];
+  fields_of(c, n, (const int[]){FLD_FUNCTION, FLD_RECEIVER, FLD_ABSOLUTE, FLD_ARGUMENTS}, f, 4);
+  TSNode fn = f[0], recv = f[1], args = f[3];
   a->u.call.function = intern_text(c, fn);
   a->u.call.function_span = span_of(c->t, fn);
-  a->u.call.absolute = !ts_node_is_null(field(n, FLD_ABSOLUTE));
+  a->u.call.absolute = !ts_node_is_null(f[2]);
   check_name(c, fn, a->u.call.function, ts_node_is_null(recv));
   if (!ts_node_is_null(recv)) a->u.call.target = lower(c, recv, depth);
-  TSNode args = field(n, FLD_ARGUMENTS);
-  uint32_t k = ts_node_named_child_count(args), m = 0;
-  a->u.call.args = k ? ast_new_nodes(c->t, k) : NULL;
-  if (k && !a->u.call.args) {
-    c->nomem = true;
-    return a;
-  }
-  for (uint32_t i = 0; i < k; i++) {
-    TSNode arg = ts_node_named_child(args, i);
-    if (is_comment(arg)) continue;
-    a->u.call.args[m++] = lower(c, arg, depth);
-  }
-  a->u.call.nargs = m;
+  a->u.call.args = lower_children(c, args, -1, depth, &a->u.call.nargs);
   return a;
 }
 
 static NOINLINE ast_node *lower_list(lower_ctx *c, TSNode n, uint32_t depth) {
   ast_node *a = new_node(c, AST_LIST, n);
-  if (a) a->u.list.items = lower_field_list(c, n, FLD_ELEMENT, depth, &a->u.list.n);
+  if (a) a->u.list.items = lower_children(c, n, FLD_ELEMENT, depth, &a->u.list.n);
   return a;
 }
 
@@ -745,8 +794,10 @@ static NOINLINE ast_node *lower_map(lower_ctx *c, TSNode n, uint32_t depth) {
   for (uint32_t i = 0, cnt = ts_node_child_count(n); i < cnt; i++) {
     TSNode e = ts_node_child(n, i);
     if (ts_node_symbol(e) != syms[SYM_MAP_ENTRY]) continue;
-    a->u.map.keys[k] = lower(c, field(e, FLD_KEY), depth);
-    a->u.map.values[k] = lower(c, field(e, FLD_VALUE), depth);
+    TSNode kv[2];
+    fields_of(c, e, (const int[]){FLD_KEY, FLD_VALUE}, kv, 2);
+    a->u.map.keys[k] = lower(c, kv[0], depth);
+    a->u.map.values[k] = lower(c, kv[1], depth);
     k++;
   }
   return a;
@@ -767,6 +818,13 @@ static NOINLINE ast_node *lower_unknown(lower_ctx *c, TSNode n, uint32_t depth) 
   return NULL;
 }
 
+/* Parentheses make no node of their own, only a level of nesting. */
+static NOINLINE ast_node *lower_paren(lower_ctx *c, TSNode n, uint32_t depth) {
+  TSNode e;
+  fields_of(c, n, (const int[]){FLD_EXPRESSION}, &e, 1);
+  return lower(c, e, depth);
+}
+
 typedef ast_node *(*lower_fn)(lower_ctx *c, TSNode n, uint32_t depth);
 
 /* Lower tree-sitter node n at nesting depth into an AST node (NULL on
@@ -778,9 +836,9 @@ static ast_node *lower(lower_ctx *c, TSNode n, uint32_t depth) {
     return NULL;
   }
   TSSymbol sym = ts_node_symbol(n);
-  if (sym == syms[SYM_PAREN]) return lower(c, field(n, FLD_EXPRESSION), depth + 1);
   lower_fn fn = lower_unknown;
-  if (sym == syms[SYM_IDENT] || sym == syms[SYM_ABSOLUTE_IDENT]) fn = lower_ident;
+  if (sym == syms[SYM_PAREN]) fn = lower_paren;
+  else if (sym == syms[SYM_IDENT] || sym == syms[SYM_ABSOLUTE_IDENT]) fn = lower_ident;
   else if (sym == syms[SYM_INT] || sym == syms[SYM_UINT] || sym == syms[SYM_DOUBLE] || sym == syms[SYM_STRING] ||
            sym == syms[SYM_BYTES])
     fn = lower_literal;
@@ -1000,7 +1058,14 @@ rulecore_status syn_parse(const syn_limits *limits, const char *text, size_t len
     off = skip_blank(t, 0);
     report(&c, RULECORE_DIAG_SYNTAX_ERROR, off, 0, "unexpected end of input; %s", "expected an expression");
   } else {
+    TSTreeCursor cur = ts_tree_cursor_new(root);
+    c.cur = &cur;
+    c.kids = c.kids_small;
+    c.kids_cap = ARRAY_LEN(c.kids_small);
     t->root = lower(&c, field(root, FLD_EXPRESSION), 0);
+    if (c.kids != c.kids_small) mem_free(c.kids);
+    c.cur = NULL;
+    ts_tree_cursor_delete(&cur);
   }
   ts_tree_delete(tree);
   if (c.nomem || d->oom) return RULECORE_ERR_NOMEM;
