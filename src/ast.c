@@ -112,29 +112,6 @@ static void put_double(buf *b, double d) {
   if (!strpbrk(tmp, ".eEn")) buf_puts(b, ".0");
 }
 
-/* A CEL-style quoted literal: printable ASCII as is, UTF-8 kept for
- * strings, everything else escaped. */
-static void put_quoted(buf *b, const ast_text *t, bool bytes) {
-  if (bytes) buf_putc(b, 'b');
-  buf_putc(b, '"');
-  for (size_t i = 0; i < t->len; i++) {
-    unsigned char c = (unsigned char)t->data[i];
-    switch (c) {
-    case '"': buf_puts(b, "\\\""); break;
-    case '\\': buf_puts(b, "\\\\"); break;
-    case '\n': buf_puts(b, "\\n"); break;
-    case '\r': buf_puts(b, "\\r"); break;
-    case '\t': buf_puts(b, "\\t"); break;
-    default:
-      if (c < 0x20 || c == 0x7f || (bytes && c >= 0x80))
-        buf_printf(b, "\\x%02x", c);
-      else
-        buf_putc(b, (char)c);
-    }
-  }
-  buf_putc(b, '"');
-}
-
 static void put_span(buf *b, const ast_span *s) {
   buf_printf(b, " @%u:%u-%u:%u", s->line, s->column, s->end_line, s->end_column);
 }
@@ -163,7 +140,7 @@ static void sexp_node(buf *b, const ast_node *n, int depth) {
   case AST_STRING:
   case AST_BYTES:
     buf_putc(b, ' ');
-    put_quoted(b, &n->u.text, n->kind == AST_BYTES);
+    buf_cel_string(b, n->u.text.data, n->u.text.len, n->kind == AST_BYTES);
     break;
   case AST_IDENT: buf_printf(b, " %s%s", n->u.ident.absolute ? "." : "", n->u.ident.name); break;
   case AST_SELECT: buf_printf(b, " %s", n->u.select.field); break;

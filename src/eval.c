@@ -1248,8 +1248,7 @@ value eval_overload(ev *e, const cnode *n, uint16_t id, const value *a, uint32_t
   return (value){0};
 }
 
-/* Whether value v fits parameter type t of an overload (run-time dispatch). */
-static bool fits(const type *t, value v) {
+bool eval_fits(const type *t, value v) {
   switch (t->kind) {
   case TYPE_DYN:
   case TYPE_PARAM: return true;
@@ -1288,7 +1287,7 @@ value cl_call_v(const cnode *n, ev *e) {
   for (uint32_t k = 0; c && k < c->n; k++) {
     const overload *o = check_overload(c->ids[k]);
     bool ok = o && o->nparams == n->n;
-    for (uint32_t i = 0; ok && i < n->n; i++) ok = fits(o->params[i], args[i]);
+    for (uint32_t i = 0; ok && i < n->n; i++) ok = eval_fits(o->params[i], args[i]);
     if (ok) return eval_overload(e, n, c->ids[k], args, n->n);
   }
   char kinds[160] = "";

@@ -133,6 +133,11 @@ INTERNAL void compile_release(rulecore_program *p);
 INTERNAL rulecore_status eval_program(const rulecore_program *p, const value *vars, uint32_t nvars, ev *e);
 INTERNAL void eval_release(ev *e);
 
+/* Whether value v fits parameter type t of an overload: the check of
+ * run-time dispatch (type parameters and dyn take anything; a list's
+ * elements are checked where they are used). */
+INTERNAL bool eval_fits(const type *t, value v);
+
 /* Run overload id on boxed arguments (the generic path, also used by
  * constant folding).  Errors are raised at n. */
 INTERNAL value eval_overload(ev *e, const cnode *n, uint16_t id, const value *args, uint32_t nargs);

@@ -97,23 +97,6 @@ static value no_overload(ev *e, const cnode *n, const char *fn, const value *a, 
   return (value){0};
 }
 
-/* Whether v fits parameter type t (the checks of run-time dispatch; list
- * elements are checked where they are used). */
-static bool fits(const type *t, value v) {
-  switch (t->kind) {
-  case TYPE_DYN:
-  case TYPE_PARAM: return true;
-  case TYPE_BOOL: return v.kind == V_BOOL;
-  case TYPE_INT: return v.kind == V_INT;
-  case TYPE_UINT: return v.kind == V_UINT;
-  case TYPE_DOUBLE: return v.kind == V_DOUBLE;
-  case TYPE_STRING: return v.kind == V_STRING;
-  case TYPE_BYTES: return v.kind == V_BYTES;
-  case TYPE_LIST: return v.kind == V_LIST;
-  default: return false;
-  }
-}
-
 /* ---- code points ---- */
 
 /* Strings are UTF-8: a code point starts at every byte that is no
@@ -788,7 +771,7 @@ value ext_overload(ev *e, const cnode *n, uint16_t id, const value *a, uint32_t 
   if (!*handled) return (value){0};
   const overload *o = check_overload(id);
   bool ok = o && o->nparams == nargs;
-  for (uint32_t i = 0; ok && i < nargs; i++) ok = fits(o->params[i], a[i]);
+  for (uint32_t i = 0; ok && i < nargs; i++) ok = eval_fits(o->params[i], a[i]);
   if (!ok) return no_overload(e, n, o ? o->function : "?", a, nargs);
   switch ((overload_id)id) {
   case OV_STRING_CHAR_AT: return char_at(e, n, as_str(a[0]), a[1].i);

@@ -267,6 +267,27 @@ void buf_release(buf *b) {
   b->oom = false;
 }
 
+void buf_cel_string(buf *b, const char *s, size_t n, bool bytes) {
+  if (bytes) buf_putc(b, 'b');
+  buf_putc(b, '"');
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    switch (c) {
+    case '"': buf_puts(b, "\\\""); break;
+    case '\\': buf_puts(b, "\\\\"); break;
+    case '\n': buf_puts(b, "\\n"); break;
+    case '\r': buf_puts(b, "\\r"); break;
+    case '\t': buf_puts(b, "\\t"); break;
+    default:
+      if (c < 0x20 || c == 0x7f || (bytes && c >= 0x80))
+        buf_printf(b, "\\x%02x", c);
+      else
+        buf_putc(b, (char)c);
+    }
+  }
+  buf_putc(b, '"');
+}
+
 void buf_json_string(buf *b, const char *s, size_t n) {
   buf_putc(b, '"');
   for (size_t i = 0; i < n; i++) {

@@ -74,6 +74,11 @@ INTERNAL void buf_release(buf *b);
 
 
 
+/* Append s[0..n) as a CEL string literal in double quotes (b"..." when
+ * bytes): printable ASCII as is, UTF-8 kept for strings, everything else
+ * escaped. */
+INTERNAL void buf_cel_string(buf *b, const char *s, size_t n, bool bytes);
+
 /* Append s[0..n) as a JSON string literal (quoted, escaped).  s must be
  * valid UTF-8; control characters become \u00XX. */
 INTERNAL void buf_json_string(buf *b, const char *s, size_t n);

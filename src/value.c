@@ -345,28 +345,6 @@ bool value_base64_decode(const char *s, size_t len, unsigned char *out, size_t *
   return true;
 }
 
-/* A string as a CEL literal in double quotes. */
-static void text_string(buf *b, const char *s, size_t n, bool bytes) {
-  if (bytes) buf_putc(b, 'b');
-  buf_putc(b, '"');
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)s[i];
-    switch (c) {
-    case '"': buf_puts(b, "\\\""); break;
-    case '\\': buf_puts(b, "\\\\"); break;
-    case '\n': buf_puts(b, "\\n"); break;
-    case '\r': buf_puts(b, "\\r"); break;
-    case '\t': buf_puts(b, "\\t"); break;
-    default:
-      if (c < 0x20 || c == 0x7f || (bytes && c >= 0x80))
-        buf_printf(b, "\\x%02x", c);
-      else
-        buf_putc(b, (char)c);
-    }
-  }
-  buf_putc(b, '"');
-}
-
 static void render_text(buf *b, value v);
 
 /* An opaque value's string form: as the call making it (text), or as a
@@ -378,7 +356,7 @@ static void render_opaque(buf *b, const vopaque *o, bool text) {
   if (text) {
     buf_puts(b, o->ops->maker);
     buf_putc(b, '(');
-    text_string(b, f.data ? f.data : "", f.len, false);
+    buf_cel_string(b, f.data ? f.data : "", f.len, false);
     buf_putc(b, ')');
   } else {
     buf_json_string(b, f.data ? f.data : "", f.len);
@@ -413,8 +391,8 @@ static void render_text(buf *b, value v) {
       value_format_double(b, v.d);
     }
     break;
-  case V_STRING: text_string(b, v.s, v.n, false); break;
-  case V_BYTES: text_string(b, v.s, v.n, true); break;
+  case V_STRING: buf_cel_string(b, v.s, v.n, false); break;
+  case V_BYTES: buf_cel_string(b, v.s, v.n, true); break;
   case V_TIMESTAMP:
     rtime_format_timestamp((rtime_ts){v.i, (int32_t)v.n}, tmp, sizeof tmp);
     buf_printf(b, "timestamp(\"%s\")", tmp);
