@@ -75,16 +75,46 @@ static const char *keep(compiler *c, const char *name) {
   return z ? z : "";
 }
 
-static bool is_const(const cnode *n) {
+/* A closure in each result family: the one a node gets is its family's. */
+typedef struct family_fns {
+  fn_b b;
+  fn_i i;
+  fn_u u;
+  fn_d d;
+  fn_s s;
+  fn_v v;
+} family_fns;
+
+#define FAMILY_FNS(prefix) {cl_##prefix##_b, cl_##prefix##_i, cl_##prefix##_u, cl_##prefix##_d, cl_##prefix##_s, cl_##prefix##_v}
+static const family_fns k_fns = FAMILY_FNS(k), var_fns = FAMILY_FNS(var), fld_fns = FAMILY_FNS(fld),
+                        loc_fns = FAMILY_FNS(loc), cond_fns = FAMILY_FNS(cond), bind_fns = FAMILY_FNS(bind),
+                        ub_fns = {cl_ub_b, cl_ub_i, cl_ub_u, cl_ub_d, cl_ub_s, NULL};
+
+/* Give n the closure of its family from fns. */
+static void set_fn(cnode *n, const family_fns *fns) {
   switch (n->fam) {
-  case F_BOOL: return n->fn.b == cl_k_b;
-  case F_INT: return n->fn.i == cl_k_i;
-  case F_UINT: return n->fn.u == cl_k_u;
-  case F_DOUBLE: return n->fn.d == cl_k_d;
-  case F_STRING: return n->fn.s == cl_k_s;
-  default: return n->fn.v == cl_k_v;
+  case F_BOOL: n->fn.b = fns->b; break;
+  case F_INT: n->fn.i = fns->i; break;
+  case F_UINT: n->fn.u = fns->u; break;
+  case F_DOUBLE: n->fn.d = fns->d; break;
+  case F_STRING: n->fn.s = fns->s; break;
+  default: n->fn.v = fns->v; break;
   }
 }
+
+/* Whether n's closure is its family's in fns. */
+static bool has_fn(const cnode *n, const family_fns *fns) {
+  switch (n->fam) {
+  case F_BOOL: return n->fn.b == fns->b;
+  case F_INT: return n->fn.i == fns->i;
+  case F_UINT: return n->fn.u == fns->u;
+  case F_DOUBLE: return n->fn.d == fns->d;
+  case F_STRING: return n->fn.s == fns->s;
+  default: return n->fn.v == fns->v;
+  }
+}
+
+static bool is_const(const cnode *n) { return has_fn(n, &k_fns); }
 
 /* The type a type value may point to for the program's life: static
  * singletons, or the schema's records. */
@@ -173,14 +203,7 @@ static cnode *konst(compiler *c, const ast_node *src, family fam, value v) {
   cnode *n = cnew(c, src, fam);
   if (!n) return NULL;
   n->k = v;
-  switch (fam) {
-  case F_BOOL: n->fn.b = cl_k_b; break;
-  case F_INT: n->fn.i = cl_k_i; break;
-  case F_UINT: n->fn.u = cl_k_u; break;
-  case F_DOUBLE: n->fn.d = cl_k_d; break;
-  case F_STRING: n->fn.s = cl_k_s; break;
-  default: n->fn.v = cl_k_v; break;
-  }
+  set_fn(n, &k_fns);
   return n;
 }
 
@@ -236,13 +259,7 @@ static cnode *want(compiler *c, cnode *x, family fam, const ast_node *src) {
   cnode *n = cnew(c, src, fam);
   if (!n) return NULL;
   n->a = x;
-  switch (fam) {
-  case F_BOOL: n->fn.b = cl_ub_b; break;
-  case F_INT: n->fn.i = cl_ub_i; break;
-  case F_UINT: n->fn.u = cl_ub_u; break;
-  case F_DOUBLE: n->fn.d = cl_ub_d; break;
-  default: n->fn.s = cl_ub_s; break;
-  }
+  set_fn(n, &ub_fns); /* fam is not F_VALUE here */
   return fold(c, n, src);
 }
 
@@ -258,14 +275,7 @@ static cnode *var_node(compiler *c, const ast_node *src, uint32_t slot, const ch
   if (!n) return NULL;
   n->slot = slot;
   n->name = keep(c, name);
-  switch (fam) {
-  case F_BOOL: n->fn.b = cl_var_b; break;
-  case F_INT: n->fn.i = cl_var_i; break;
-  case F_UINT: n->fn.u = cl_var_u; break;
-  case F_DOUBLE: n->fn.d = cl_var_d; break;
-  case F_STRING: n->fn.s = cl_var_s; break;
-  default: n->fn.v = cl_var_v; break;
-  }
+  set_fn(n, &var_fns);
   return n;
 }
 
@@ -278,14 +288,7 @@ static cnode *field_node(compiler *c, const ast_node *src, uint32_t slot, const 
   n->field = field;
   n->name = keep(c, name);
   n->p = keep(c, var);
-  switch (fam) {
-  case F_BOOL: n->fn.b = cl_fld_b; break;
-  case F_INT: n->fn.i = cl_fld_i; break;
-  case F_UINT: n->fn.u = cl_fld_u; break;
-  case F_DOUBLE: n->fn.d = cl_fld_d; break;
-  case F_STRING: n->fn.s = cl_fld_s; break;
-  default: n->fn.v = cl_fld_v; break;
-  }
+  set_fn(n, &fld_fns);
   return n;
 }
 
@@ -295,14 +298,7 @@ static cnode *local_node(compiler *c, const ast_node *src, uint32_t slot, const 
   if (!n) return NULL;
   n->slot = slot;
   n->name = keep(c, name);
-  switch (fam) {
-  case F_BOOL: n->fn.b = cl_loc_b; break;
-  case F_INT: n->fn.i = cl_loc_i; break;
-  case F_UINT: n->fn.u = cl_loc_u; break;
-  case F_DOUBLE: n->fn.d = cl_loc_d; break;
-  case F_STRING: n->fn.s = cl_loc_s; break;
-  default: n->fn.v = cl_loc_v; break;
-  }
+  set_fn(n, &loc_fns);
   return n;
 }
 
@@ -602,14 +598,7 @@ static cnode *compile_conditional(compiler *c, const ast_node *src) {
   n->a = cond;
   n->b = a;
   n->c = b;
-  switch (fam) {
-  case F_BOOL: n->fn.b = cl_cond_b; break;
-  case F_INT: n->fn.i = cl_cond_i; break;
-  case F_UINT: n->fn.u = cl_cond_u; break;
-  case F_DOUBLE: n->fn.d = cl_cond_d; break;
-  case F_STRING: n->fn.s = cl_cond_s; break;
-  default: n->fn.v = cl_cond_v; break;
-  }
+  set_fn(n, &cond_fns);
   return n;
 }
 
@@ -715,14 +704,7 @@ static cnode *compile_bind(compiler *c, const ast_node *src) {
   n->a = ok ? compile_as(c, args[block ? 1 : 2], fam) : NULL;
   c->blocks = scope.up;
   if (!n->a) return NULL;
-  switch (fam) {
-  case F_BOOL: n->fn.b = cl_bind_b; break;
-  case F_INT: n->fn.i = cl_bind_i; break;
-  case F_UINT: n->fn.u = cl_bind_u; break;
-  case F_DOUBLE: n->fn.d = cl_bind_d; break;
-  case F_STRING: n->fn.s = cl_bind_s; break;
-  default: n->fn.v = cl_bind_v; break;
-  }
+  set_fn(n, &bind_fns);
   return n;
 }
 
