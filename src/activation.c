@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "activation.h"
+#include "literal.h"
 #include "rtime.h"
 
 #define MAX_DEPTH 64
@@ -338,23 +339,9 @@ RULECORE_API rulecore_status rulecore_activation_set_double(rulecore_activation 
   return act_set(a, slot, v_double(x));
 }
 
-/* Whether s[0..n) is UTF-8. */
-static bool utf8_ok(const char *s, size_t n) {
-  const unsigned char *p = (const unsigned char *)s;
-  for (size_t i = 0; i < n;) {
-    unsigned c = p[i];
-    size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
-    if (!len || i + len > n || (len == 2 && c < 0xC2)) return false;
-    for (size_t k = 1; k < len; k++)
-      if ((p[i + k] & 0xC0) != 0x80) return false;
-    i += len;
-  }
-  return true;
-}
-
 RULECORE_API rulecore_status rulecore_activation_set_string(rulecore_activation *a, int32_t slot, const char *s,
                                                             size_t n) {
-  if (!a || (!s && n) || (s && !utf8_ok(s, n))) return RULECORE_ERR_ARGUMENT;
+  if (!a || (!s && n) || (s && lit_utf8_valid_prefix(s, n) != n)) return RULECORE_ERR_ARGUMENT;
   return store_text(a, slot, V_STRING, s ? s : "", n);
 }
 RULECORE_API rulecore_status rulecore_activation_set_bytes(rulecore_activation *a, int32_t slot, const void *s,
@@ -443,7 +430,7 @@ static rulecore_status set_key(rulecore_activation *a, value k) {
 }
 
 RULECORE_API rulecore_status rulecore_activation_key_string(rulecore_activation *a, const char *key, size_t n) {
-  if (!a || (!key && n) || n > VALUE_MAX_LEN || (key && !utf8_ok(key, n))) return RULECORE_ERR_ARGUMENT;
+  if (!a || (!key && n) || n > VALUE_MAX_LEN || (key && lit_utf8_valid_prefix(key, n) != n)) return RULECORE_ERR_ARGUMENT;
   char *p = pool_alloc(&a->pool, n + 1);
   if (!p) return RULECORE_ERR_NOMEM;
   if (n) memcpy(p, key, n);

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "literal.h"
 #include "ext.h"
 #include "regex.h"
 #include "rtime.h"
@@ -399,61 +400,41 @@ static inline bool bytes_equal(const char *x, const char *y, size_t n) {
   return memcmp(x, y, n) == 0;
 }
 
-#define CMP_CLOSURES(name, OP)                                                  \
-  int cl_##name##_ii(const cnode *n, ev *e) {                                   \
-    int64_t x = EVI(n->a);                                                      \
+/* x OP y of two operands of type T, and of an operand and the constant
+ * k.K: cl_NAME_ii and cl_NAME_ik for ints, and so on. */
+#define CMP_OPERANDS(name, OP, t, T, EVX, K)                                    \
+  int cl_##name##_##t##t(const cnode *n, ev *e) {                               \
+    T x = EVX(n->a);                                                            \
     if (FAILED()) return EV_ERROR;                                              \
-    int64_t y = EVI(n->b);                                                      \
-    if (FAILED()) return EV_ERROR;                                              \
-    return x OP y;                                                              \
-  }                                                                             \
-  int cl_##name##_ik(const cnode *n, ev *e) {                                   \
-    int64_t x = EVI(n->a);                                                      \
-    if (FAILED()) return EV_ERROR;                                              \
-    return x OP n->k.i;                                                         \
-  }                                                                             \
-  int cl_##name##_fik(const cnode *n, ev *e) {                                  \
-    const value *var = &e->vars[n->slot];                                       \
-    if (LIKELY(var->kind == V_RECORD)) {                                        \
-      const value *v = &var->r->fields[n->field];                               \
-      if (LIKELY(v->kind == V_INT)) return v->i OP n->k.i;                      \
-    }                                                                           \
-    field_error(n, e, var);                                                     \
-    return EV_ERROR;                                                            \
-  }                                                                             \
-  int cl_##name##_dd(const cnode *n, ev *e) {                                   \
-    double x = EVD(n->a);                                                       \
-    if (FAILED()) return EV_ERROR;                                              \
-    double y = EVD(n->b);                                                       \
+    T y = EVX(n->b);                                                            \
     if (FAILED()) return EV_ERROR;                                              \
     return x OP y;                                                              \
   }                                                                             \
-  int cl_##name##_dk(const cnode *n, ev *e) {                                   \
-    double x = EVD(n->a);                                                       \
+  int cl_##name##_##t##k(const cnode *n, ev *e) {                               \
+    T x = EVX(n->a);                                                            \
     if (FAILED()) return EV_ERROR;                                              \
-    return x OP n->k.d;                                                         \
-  }                                                                             \
-  int cl_##name##_fdk(const cnode *n, ev *e) {                                  \
-    const value *var = &e->vars[n->slot];                                       \
-    if (LIKELY(var->kind == V_RECORD)) {                                        \
-      const value *v = &var->r->fields[n->field];                               \
-      if (LIKELY(v->kind == V_DOUBLE)) return v->d OP n->k.d;                   \
-    }                                                                           \
-    field_error(n, e, var);                                                     \
-    return EV_ERROR;                                                            \
-  }                                                                             \
-  int cl_##name##_uu(const cnode *n, ev *e) {                                   \
-    uint64_t x = EVU(n->a);                                                     \
-    if (FAILED()) return EV_ERROR;                                              \
-    uint64_t y = EVU(n->b);                                                     \
-    if (FAILED()) return EV_ERROR;                                              \
-    return x OP y;                                                              \
-  }                                                                             \
-  int cl_##name##_uk(const cnode *n, ev *e) {                                   \
-    uint64_t x = EVU(n->a);                                                     \
-    if (FAILED()) return EV_ERROR;                                              \
-    return x OP n->k.u;                                                         \
+    return x OP n->k.K;                                                         \
   }
+
+/* Field `field` of the record in variable `slot` OP the constant k.K:
+ * cl_NAME_fik, cl_NAME_fdk. */
+#define CMP_FIELD(name, OP, t, KIND, K)                                         \
+  int cl_##name##_f##t##k(const cnode *n, ev *e) {                              \
+    const value *var = &e->vars[n->slot];                                       \
+    if (LIKELY(var->kind == V_RECORD)) {                                        \
+      const value *v = &var->r->fields[n->field];                               \
+      if (LIKELY(v->kind == KIND)) return v->K OP n->k.K;                       \
+    }                                                                           \
+    field_error(n, e, var);                                                     \
+    return EV_ERROR;                                                            \
+  }
+
+#define CMP_CLOSURES(name, OP)                                                  \
+  CMP_OPERANDS(name, OP, i, int64_t, EVI, i)                                    \
+  CMP_OPERANDS(name, OP, d, double, EVD, d)                                     \
+  CMP_OPERANDS(name, OP, u, uint64_t, EVU, u)                                   \
+  CMP_FIELD(name, OP, i, V_INT, i)                                              \
+  CMP_FIELD(name, OP, d, V_DOUBLE, d)
 
 CMP_CLOSURES(lt, <)
 CMP_CLOSURES(le, <=)
@@ -908,40 +889,6 @@ static value pool_text(const cnode *n, ev *e, uint8_t kind, const char *s, size_
   return (value){.kind = kind, .n = (uint32_t)len, .s = p};
 }
 
-static bool utf8_valid(const char *s, size_t n) {
-  const unsigned char *p = (const unsigned char *)s;
-  for (size_t i = 0; i < n;) {
-    unsigned c = p[i];
-    size_t len;
-    uint32_t cp;
-    if (c < 0x80) {
-      i++;
-      continue;
-    } else if ((c & 0xE0) == 0xC0) {
-      len = 2;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      len = 3;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      len = 4;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + len > n) return false;
-    for (size_t k = 1; k < len; k++) {
-      if ((p[i + k] & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (p[i + k] & 0x3F);
-    }
-    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-      return false;
-    i += len;
-  }
-  return true;
-}
-
 static rtime_dur dur_of(int64_t ns) { return (rtime_dur){ns / 1000000000, (int32_t)(ns % 1000000000)}; }
 static int64_t ns_of(rtime_dur d) { return d.sec * 1000000000 + d.nanos; }
 
@@ -966,7 +913,7 @@ static value to_string(const cnode *n, ev *e, value v) {
     return r;
   }
   case V_BYTES:
-    if (!utf8_valid(v.s, v.n)) {
+    if (lit_utf8_valid_prefix(v.s, v.n) != v.n) {
       ev_fail(e, n, "invalid UTF-8 in bytes converted to string");
       return (value){0};
     }

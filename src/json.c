@@ -675,6 +675,23 @@ static void fill_end(filler *f) {
   else if (st != RULECORE_OK) fill_error(f, RULECORE_ERR_SOURCE, "a repeated key");
 }
 
+/* The elements of a JSON array (either style) as a list at slot, whose
+ * declared type is t. */
+static void fill_list(filler *f, int32_t slot, const type *t, const json_t *array) {
+  if (rulecore_activation_begin_list(f->a, slot) != RULECORE_OK) {
+    char ts[128];
+    fill_error(f, RULECORE_ERR_SOURCE, "a list does not fit the declared type %s",
+               t ? type_spell(ts, sizeof ts, t) : "?");
+    return;
+  }
+  for (size_t i = 0; i < json_array_size(array) && f->status == RULECORE_OK; i++) {
+    size_t old = path_index(f, i);
+    fill_value(f, RULECORE_NEXT, json_array_get(array, i));
+    path_pop(f, old);
+  }
+  fill_end(f);
+}
+
 /* A value in the typed style: {"int": "5"}, {"list": [...]}, ... */
 static void fill_typed(filler *f, int32_t slot, const json_t *j) {
   const type *t = act_expected(f->a, slot);
@@ -721,17 +738,7 @@ static void fill_typed(filler *f, int32_t slot, const json_t *j) {
     uint8_t kind = tag[0] == 's' ? V_STRING : tag[0] == 'b' ? V_BYTES : tag[0] == 't' ? V_TIMESTAMP : V_DURATION;
     fill_text(f, slot, t, kind, v);
   } else if (!strcmp(tag, "list") && json_is_array(v)) {
-    rulecore_status st = rulecore_activation_begin_list(f->a, slot);
-    if (st != RULECORE_OK) {
-      fill_error(f, RULECORE_ERR_SOURCE, "a list does not fit the declared type");
-      return;
-    }
-    for (size_t i = 0; i < json_array_size(v) && f->status == RULECORE_OK; i++) {
-      size_t old = path_index(f, i);
-      fill_value(f, RULECORE_NEXT, json_array_get(v, i));
-      path_pop(f, old);
-    }
-    fill_end(f);
+    fill_list(f, slot, t, v);
   } else if (!strcmp(tag, "map") && json_is_array(v)) {
     rulecore_status st = rulecore_activation_begin_map(f->a, slot);
     if (st != RULECORE_OK) {
@@ -824,21 +831,7 @@ static void fill_plain(filler *f, int32_t slot, const json_t *j) {
     fill_text(f, slot, t, k == TYPE_BYTES ? V_BYTES : k == TYPE_TIMESTAMP ? V_TIMESTAMP : k == TYPE_DURATION ? V_DURATION : V_STRING, j);
     break;
   }
-  case JSON_ARRAY: {
-    rulecore_status st = rulecore_activation_begin_list(f->a, slot);
-    if (st != RULECORE_OK) {
-      char ts[128];
-      fill_error(f, RULECORE_ERR_SOURCE, "an array does not fit the declared type %s", t ? type_spell(ts, sizeof ts, t) : "?");
-      return;
-    }
-    for (size_t i = 0; i < json_array_size(j) && f->status == RULECORE_OK; i++) {
-      size_t old = path_index(f, i);
-      fill_value(f, RULECORE_NEXT, json_array_get(j, i));
-      path_pop(f, old);
-    }
-    fill_end(f);
-    break;
-  }
+  case JSON_ARRAY: fill_list(f, slot, t, j); break;
   case JSON_OBJECT: {
     rulecore_status st = rulecore_activation_begin_map(f->a, slot);
     if (st != RULECORE_OK) {
