@@ -62,7 +62,7 @@ static uint32_t record_fields(const schema_var *v) { return v->type->kind == TYP
 RULECORE_API int32_t rulecore_schema_slot(const rulecore_schema *s, const char *path) {
   if (!s || !path || !s->frozen || s->failed) return -1;
   const schema_var *v = schema_variable(s, path);
-  if (v) return (int32_t)v->index;
+  if (v) return v->computed ? -1 : (int32_t)v->index;
   const char *dot = strrchr(path, '.');
   if (!dot) return -1;
   char name[256];
@@ -71,7 +71,7 @@ RULECORE_API int32_t rulecore_schema_slot(const rulecore_schema *s, const char *
   memcpy(name, path, n);
   name[n] = '\0';
   v = schema_variable(s, name);
-  if (!v || v->type->kind != TYPE_RECORD) return -1;
+  if (!v || v->computed || v->type->kind != TYPE_RECORD) return -1;
   const record_field *f = type_field(v->type, dot + 1);
   if (!f) return -1;
   const schema_var **order = vars_by_index(s);

@@ -16,6 +16,7 @@
 #include "schema.h"
 #include "syntax.h"
 #include "activation.h"
+#include "api.h"
 #include "eval.h"
 #include "value.h"
 
@@ -25,8 +26,11 @@
 #define MAX_NESTING_DEPTH 1000u
 #define MAX_SOURCE_BYTES (1u << 30)
 
+#define DEFAULT_LOAD_MEMORY (64u << 20)
+#define DEFAULT_LOAD_INSTRUCTIONS 100000000u
+
 struct rulecore_env {
-  uint64_t limits[4];      /* indexed by rulecore_limit */
+  uint64_t limits[6];      /* indexed by rulecore_limit */
   rulecore_schema *schema; /* a reference, frozen; NULL: no declarations */
   bool unchecked;          /* see rulecore_env_set_unchecked */
 };
@@ -38,8 +42,11 @@ struct rulecore_expr {
 };
 
 /* UINT64_MAX as the cost limit: none. */
-static const rulecore_env default_env = {{DEFAULT_SOURCE_BYTES, DEFAULT_NESTING_DEPTH, DEFAULT_ERRORS, UINT64_MAX},
+static const rulecore_env default_env = {{DEFAULT_SOURCE_BYTES, DEFAULT_NESTING_DEPTH, DEFAULT_ERRORS, UINT64_MAX,
+                                          DEFAULT_LOAD_MEMORY, DEFAULT_LOAD_INSTRUCTIONS},
                                          NULL, false};
+
+const rulecore_env *api_default_env(void) { return &default_env; }
 
 /* Point tree-sitter and jansson at our allocator hook before their first
  * use.  (They keep global hooks; so do we.) */
@@ -191,6 +198,8 @@ RULECORE_API rulecore_status rulecore_check(const rulecore_env *env, rulecore_ex
 }
 
 RULECORE_API const char *rulecore_expr_type(const rulecore_expr *expr) { return expr ? expr->type_name : NULL; }
+
+const ast *api_expr_ast(const rulecore_expr *expr) { return &expr->tree; }
 
 RULECORE_API void rulecore_expr_free(rulecore_expr *expr) {
   if (!expr) return;

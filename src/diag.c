@@ -35,6 +35,14 @@ static const struct {
     {RULECORE_DIAG_WRONG_RESULT_TYPE, "wrong-result-type"},
     {RULECORE_DIAG_BAD_REGEX, "bad-regex"},
     {RULECORE_DIAG_BAD_MACRO, "bad-macro"},
+    {RULECORE_DIAG_LUA_ERROR, "lua-error"},
+    {RULECORE_DIAG_RULESET_LIMIT, "ruleset-limit"},
+    {RULECORE_DIAG_RULESET_INVALID, "ruleset-invalid"},
+    {RULECORE_DIAG_RULESET_DUPLICATE, "ruleset-duplicate"},
+    {RULECORE_DIAG_DECISION_CYCLE, "decision-cycle"},
+    {RULECORE_DIAG_DECISION_SHADOWS, "decision-shadows"},
+    {RULECORE_DIAG_UNKNOWN_DECISION, "unknown-decision"},
+    {RULECORE_DIAG_TEST_DATA, "test-data"},
 };
 
 const char *diag_code_name(int code) {
@@ -161,6 +169,30 @@ bool diag_add(rulecore_diagnostics *d, const source *src, rulecore_severity seve
   bool ok = diag_addv(d, &loc, severity, code, fmt, ap);
   va_end(ap);
   return ok;
+}
+
+bool diag_append(rulecore_diagnostics *d, const rulecore_diagnostics *from, const source *src,
+                 size_t (*map)(const void *ctx, size_t off), const void *ctx, const diag_loc *fixed,
+                 const char *what) {
+  for (size_t i = 0; from && i < from->count && !d->oom; i++) {
+    const diag *g = &from->items[i];
+    if (g->code == RULECORE_DIAG_TOO_MANY_ERRORS) continue; /* d says so itself */
+    if (map && src && g->line) {
+      size_t a = map(ctx, g->offset), b = map(ctx, g->offset + g->length);
+      diag_add(d, src, g->severity, g->code, a, b > a ? b - a : 0, "%s", g->message);
+    } else if (fixed && g->line && what) {
+      diag_add_at(d, fixed, g->severity, g->code, "%s (column %u of %s)", g->message, g->column, what);
+    } else if (fixed) {
+      diag_add_at(d, fixed, g->severity, g->code, "%s", g->message);
+    } else {
+      diag_loc loc = {.file = g->file, .line_text = g->line_text, .line_len = strlen(g->line_text), .line = g->line,
+                      .column = g->column, .end_line = g->end_line, .end_column = g->end_column,
+                      .offset = g->offset, .length = g->length};
+      diag_add_at(d, fixed && !g->line ? fixed : &loc, g->severity, g->code, "%s", g->message);
+    }
+  }
+  if (from && from->oom) d->oom = true;
+  return !d->oom;
 }
 
 static int diag_cmp(const void *a, const void *b) {

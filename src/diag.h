@@ -56,6 +56,16 @@ INTERNAL rulecore_diagnostics *diag_new(size_t max_errors);
 INTERNAL bool diag_add(rulecore_diagnostics *d, const source *src, rulecore_severity severity, int code,
                        size_t off, size_t len, const char *fmt, ...) PRINTF_LIKE(7, 8);
 
+/* Append every diagnostic of from to d.  With map, each moves into src:
+ * map(ctx, off) is the byte offset in src of from's byte offset off (an
+ * expression read out of a string literal of a larger file).  Without map,
+ * each is put at fixed (NULL: where it was), with "(column N of WHAT)"
+ * added to its message when what is set (an expression a program built,
+ * with no text of its own in any file).  false when out of memory. */
+INTERNAL bool diag_append(rulecore_diagnostics *d, const rulecore_diagnostics *from, const source *src,
+                          size_t (*map)(const void *ctx, size_t off), const void *ctx, const diag_loc *fixed,
+                          const char *what);
+
 /* True once an error was dropped or memory ran out: stop looking. */
 INTERNAL bool diag_full(const rulecore_diagnostics *d);
 

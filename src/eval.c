@@ -22,8 +22,6 @@
 #include "regex.h"
 #include "rtime.h"
 
-#define LIKELY(x) __builtin_expect(!!(x), 1)
-#define UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 #define EVB(x) ((x)->fn.b((x), e))
 #define EVI(x) ((x)->fn.i((x), e))
@@ -138,7 +136,9 @@ value cl_k_v(const cnode *n, ev *e) {
 /* The error for variable slot of node n holding v (absent, or of another
  * kind than the family needs). */
 static NOINLINE void var_error(const cnode *n, ev *e, const value *v) {
-  if (v->kind == V_ABSENT)
+  if (v->kind == V_ERROR) /* a ruleset's decision that has no value: why */
+    ev_fail(e, n, v->s);
+  else if (v->kind == V_ABSENT)
     ev_failf(e, n, "no value for variable '%s'", n->name);
   else
     ev_failf(e, n, "variable '%s' holds a %s, not the declared type", n->name, kind_name(v->kind));
@@ -146,7 +146,9 @@ static NOINLINE void var_error(const cnode *n, ev *e, const value *v) {
 
 /* The error for field n->field of variable n->slot. */
 static NOINLINE void field_error(const cnode *n, ev *e, const value *var) {
-  if (var->kind == V_ABSENT) {
+  if (var->kind == V_ERROR) {
+    ev_fail(e, n, var->s);
+  } else if (var->kind == V_ABSENT) {
     ev_failf(e, n, "no value for variable '%s'", n->p ? (const char *)n->p : "?");
   } else if (var->kind != V_RECORD) {
     ev_failf(e, n, "no such key: %s (selected from %s)", n->name, kind_name(var->kind));
@@ -190,7 +192,7 @@ VAR_CLOSURES(s, V_STRING, str, ((str){v->s, v->n}), ((str){"", 0}))
 
 value cl_var_v(const cnode *n, ev *e) {
   const value *v = &e->vars[n->slot];
-  if (LIKELY(v->kind != V_ABSENT)) return *v;
+  if (LIKELY(v->kind != V_ABSENT && v->kind != V_ERROR)) return *v;
   var_error(n, e, v);
   return (value){0};
 }
@@ -1491,10 +1493,14 @@ value cl_index_v(const cnode *n, ev *e) {
 
 rulecore_status eval_program(const rulecore_program *p, const value *vars, uint32_t nvars, ev *e) {
   if (e->pool.first) pool_reset(&e->pool);
-  e->err = NULL;
   e->oom = false;
   e->cost = 0;
   e->cost_limit = p->cost_limit;
+  return eval_run(p, vars, nvars, e);
+}
+
+rulecore_status eval_run(const rulecore_program *p, const value *vars, uint32_t nvars, ev *e) {
+  e->err = NULL;
   if (!vars && nvars) { /* no activation: every variable absent */
     value *absent = pool_alloc(&e->pool, nvars * sizeof(value));
     if (!absent) return RULECORE_ERR_NOMEM;

@@ -131,6 +131,10 @@ INTERNAL void compile_release(rulecore_program *p);
 /* Evaluate p against vars[0..nvars) into e.  RULECORE_OK, ERR_EVAL or
  * ERR_NOMEM; e->result holds the value (or the error). */
 INTERNAL rulecore_status eval_program(const rulecore_program *p, const value *vars, uint32_t nvars, ev *e);
+/* The same as one step of a larger evaluation (a ruleset's): the pool,
+ * the cost spent and its limit are the caller's and left as they are, so
+ * values of earlier steps stay valid. */
+INTERNAL rulecore_status eval_run(const rulecore_program *p, const value *vars, uint32_t nvars, ev *e);
 INTERNAL void eval_release(ev *e);
 
 /* Whether value v fits parameter type t of an overload: the check of

@@ -857,6 +857,11 @@ static void fill_value(filler *f, int32_t slot, const json_t *j) {
 RULECORE_API rulecore_status rulecore_activation_set_json(rulecore_activation *a, const char *text, size_t length,
                                                           rulecore_json_style style,
                                                           rulecore_diagnostics **diagnostics) {
+  return json_fill_activation(a, text, length, style, false, diagnostics);
+}
+
+rulecore_status json_fill_activation(rulecore_activation *a, const char *text, size_t length,
+                                     rulecore_json_style style, bool computed, rulecore_diagnostics **diagnostics) {
   if (diagnostics) *diagnostics = NULL;
   if (!a || (!text && length) || (style != RULECORE_JSON_PLAIN && style != RULECORE_JSON_TYPED))
     return RULECORE_ERR_ARGUMENT;
@@ -892,9 +897,12 @@ RULECORE_API rulecore_status rulecore_activation_set_json(rulecore_activation *a
     json_object_foreach(root, key, v) {
       if (f.status != RULECORE_OK) break;
       size_t old = path_key(&f, key);
-      int32_t slot = s ? rulecore_schema_slot(s, key) : -1;
-      if (slot < 0 || (uint32_t)slot >= nvars) /* a variable, not "user.age" */
+      const schema_var *sv = s ? schema_variable(s, key) : NULL;
+      int32_t slot = sv && sv->index < nvars ? (int32_t)sv->index : -1; /* a variable, not "user.age" */
+      if (slot < 0)
         fill_error(&f, RULECORE_ERR_SOURCE, "no such variable in the schema");
+      else if (sv->computed && !computed)
+        fill_error(&f, RULECORE_ERR_SOURCE, "a decision of the ruleset, which evaluation computes: a context cannot give it");
       else
         fill_value(&f, slot, v);
       path_pop(&f, old);

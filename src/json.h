@@ -14,4 +14,10 @@
 INTERNAL rulecore_status json_load_schema(rulecore_schema *s, const char *text, size_t len, const char *file,
                                           rulecore_diagnostics *d);
 
+/* rulecore_activation_set_json, also filling computed variables (a
+ * ruleset's decisions, for the expectations of its tests) when computed. */
+INTERNAL rulecore_status json_fill_activation(rulecore_activation *a, const char *text, size_t length,
+                                              rulecore_json_style style, bool computed,
+                                              rulecore_diagnostics **diagnostics);
+
 #endif

@@ -23,12 +23,14 @@ librulecore_core_la_SOURCES = \
 	%reldir%/compile.c %reldir%/eval.h %reldir%/closures.def \
 	%reldir%/eval.c \
 	%reldir%/ext.c %reldir%/ext.h %reldir%/ext_net.c \
-	%reldir%/api.c
+	%reldir%/sha256.c %reldir%/sha256.h \
+	%reldir%/ruleset.h %reldir%/luahost.c %reldir%/ruleset.c \
+	%reldir%/api.c %reldir%/api.h
 librulecore_core_la_CPPFLAGS = $(AM_CPPFLAGS) -DRULECORE_BUILDING \
-	$(TREE_SITTER_CFLAGS) $(JANSSON_CFLAGS) $(PCRE2_CFLAGS)
+	$(TREE_SITTER_CFLAGS) $(JANSSON_CFLAGS) $(PCRE2_CFLAGS) $(LUA_CFLAGS)
 librulecore_core_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden
 librulecore_core_la_LIBADD = libtsrulecore.la \
-	$(TREE_SITTER_LIBS) $(JANSSON_LIBS) $(PCRE2_LIBS) -lm
+	$(TREE_SITTER_LIBS) $(JANSSON_LIBS) $(PCRE2_LIBS) $(LUA_LIBS) -lm
 
 # The generated tree-sitter parser, compiled without our warning flags.
 noinst_LTLIBRARIES += libtsrulecore.la
@@ -46,6 +48,6 @@ librulecore_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(RULECORE_LT_VERSION_INFO)
 	-export-symbols-regex '^rulecore_' -no-undefined
 
 bin_PROGRAMS += rulec
-rulec_SOURCES = %reldir%/rulec.c %reldir%/conformance.c
+rulec_SOURCES = %reldir%/rulec.c %reldir%/rulec.h %reldir%/rulec_rules.c %reldir%/conformance.c
 rulec_CPPFLAGS = -I$(top_builddir)/include -I$(top_srcdir)/include $(JANSSON_CFLAGS)
 rulec_LDADD = librulecore.la $(JANSSON_LIBS)

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "rulecore.h"
+#include "rulec.h"
 
 #define EXIT_DIAGNOSTICS 1
 #define EXIT_USAGE 2
@@ -27,16 +28,20 @@ typedef struct command {
 static int cmd_parse(int argc, char **argv);
 static int cmd_check(int argc, char **argv);
 static int cmd_eval(int argc, char **argv);
-/* src/conformance.c */
-int rulec_conformance(int argc, char **argv);
 
 static const command commands[] = {
     {"parse", cmd_parse, "parse [--format sexp|json] (EXPR | -f FILE)",
      "print the syntax tree of an expression, or its syntax errors"},
     {"check", cmd_check, "check [--schema FILE] [--type TYPE] [--format text|json] (EXPR | -f FILE)",
      "type-check an expression against a schema: print its type, or its errors"},
+    {"check", cmd_check, "check [--format text|json] RULESET...",
+     "load rulesets (directories of rule files, or .lua files): report every error, or ok"},
     {"eval", cmd_eval, "eval [--schema FILE] [--ctx FILE] [--type TYPE] [--format text|json] (EXPR | -f FILE)",
      "evaluate an expression against a context (JSON): print its type and value, or its error"},
+    {"eval", cmd_eval, "eval RULESET --ctx FILE [--decision NAME]... [--format text|json]",
+     "evaluate a ruleset's decisions (all, or the named ones and what they read) and validations"},
+    {"test", rulec_rules_test, "test RULESET...",
+     "run the tests the rule files declare: PASS/FAIL each, what differed, and N passed, N failed"},
     {"conformance", rulec_conformance, "conformance [--skips FILE] [--verbose] [DIR...]",
      "run CEL conformance cases (JSON Lines) and report passed/failed/skipped per file"},
 };
@@ -57,7 +62,7 @@ static void usage(FILE *out) {
           "\nexit status: 0 ok, 1 the input has errors, 2 usage or system error\n");
 }
 
-static int usage_error(const char *fmt, const char *arg) {
+int rulec_usage_error(const char *fmt, const char *arg) {
   fprintf(stderr, "%s: ", progname);
   fprintf(stderr, fmt, arg);
   fprintf(stderr, "\nTry '%s --help' for more information.\n", progname);
@@ -98,7 +103,7 @@ static char *read_file(const char *path, size_t *len) {
 }
 
 /* Print a library-owned string and free it; false when it is NULL. */
-static int print_owned(FILE *out, char *text) {
+int rulec_print_owned(FILE *out, char *text) {
   if (!text) {
     fprintf(stderr, "%s: out of memory\n", progname);
     return 0;
@@ -121,7 +126,7 @@ typedef struct input_opts {
 /* Is argv[*i] the long option name, as "--name VALUE" or "--name=VALUE"?
  * Then *value is the value (NULL when it is missing) and *i the index of
  * the last argument used. */
-static bool option_value(int argc, char **argv, int *i, const char *name, const char **value) {
+bool rulec_option(int argc, char **argv, int *i, const char *name, const char **value) {
   const char *a = argv[*i];
   size_t n = strlen(name);
   if (strncmp(a, name, n) != 0 || (a[n] != '\0' && a[n] != '=')) return false;
@@ -141,27 +146,27 @@ static int parse_input_opts(int argc, char **argv, input_opts *o, rulecore_forma
     const char *a = argv[i];
     const char *value = NULL;
     if (strcmp(a, "-f") == 0 || strcmp(a, "--file") == 0) {
-      if (++i >= argc) return usage_error("option '%s' needs a file name", a);
+      if (++i >= argc) return rulec_usage_error("option '%s' needs a file name", a);
       o->file = argv[i];
     } else if (strncmp(a, "--file=", 7) == 0) {
       o->file = a + 7;
-    } else if ((allowed & OPT_SCHEMA) && option_value(argc, argv, &i, "--schema", &value)) {
-      if (!value) return usage_error("option '%s' needs a file name", a);
+    } else if ((allowed & OPT_SCHEMA) && rulec_option(argc, argv, &i, "--schema", &value)) {
+      if (!value) return rulec_usage_error("option '%s' needs a file name", a);
       o->schema = value;
-    } else if ((allowed & OPT_TYPE) && option_value(argc, argv, &i, "--type", &value)) {
-      if (!value) return usage_error("option '%s' needs a type, e.g. bool", a);
+    } else if ((allowed & OPT_TYPE) && rulec_option(argc, argv, &i, "--type", &value)) {
+      if (!value) return rulec_usage_error("option '%s' needs a type, e.g. bool", a);
       o->result_type = value;
-    } else if ((allowed & OPT_CTX) && option_value(argc, argv, &i, "--ctx", &value)) {
-      if (!value) return usage_error("option '%s' needs a file name", a);
+    } else if ((allowed & OPT_CTX) && rulec_option(argc, argv, &i, "--ctx", &value)) {
+      if (!value) return rulec_usage_error("option '%s' needs a file name", a);
       o->ctx = value;
-    } else if (option_value(argc, argv, &i, "--format", &value)) {
-      if (!value) return usage_error("option '%s' needs a value (sexp, text or json)", a);
+    } else if (rulec_option(argc, argv, &i, "--format", &value)) {
+      if (!value) return rulec_usage_error("option '%s' needs a value (sexp, text or json)", a);
       if (strcmp(value, "json") == 0)
         o->format = RULECORE_FORMAT_JSON;
       else if (strcmp(value, default_format == RULECORE_FORMAT_SEXP ? "sexp" : "text") == 0)
         o->format = default_format;
       else
-        return usage_error(default_format == RULECORE_FORMAT_SEXP ? "unknown format '%s' (expected sexp or json)"
+        return rulec_usage_error(default_format == RULECORE_FORMAT_SEXP ? "unknown format '%s' (expected sexp or json)"
                                                                   : "unknown format '%s' (expected text or json)",
                            value);
     } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -172,15 +177,15 @@ static int parse_input_opts(int argc, char **argv, input_opts *o, rulecore_forma
     } else if (a[0] == '-' && a[1] != '\0' && !(a[1] >= '0' && a[1] <= '9') && a[1] != '.' && a[1] != '-' &&
                a[1] != ' ' && a[1] != '(') {
       /* An argument like "-1" or "-(x)" is an expression, not an option. */
-      return usage_error("unknown option '%s'", a);
+      return rulec_usage_error("unknown option '%s'", a);
     } else if (!o->expr) {
       o->expr = a;
     } else {
-      return usage_error("unexpected argument '%s' (quote the expression as one argument)", a);
+      return rulec_usage_error("unexpected argument '%s' (quote the expression as one argument)", a);
     }
   }
-  if (o->file && o->expr) return usage_error("give an expression or -f FILE, not both%s", "");
-  if (!o->file && !o->expr) return usage_error("missing expression (or -f FILE)%s", "");
+  if (o->file && o->expr) return rulec_usage_error("give an expression or -f FILE, not both%s", "");
+  if (!o->file && !o->expr) return rulec_usage_error("missing expression (or -f FILE)%s", "");
   return 0;
 }
 
@@ -207,12 +212,12 @@ static const char *input_text(const input_opts *o, char **owned, size_t *len, co
 static bool print_diagnostics(const rulecore_diagnostics *diags, rulecore_format format, bool failed) {
   bool json = format == RULECORE_FORMAT_JSON;
   if (rulecore_diagnostics_count(diags) == 0 && !(json && failed)) return true;
-  return print_owned(json ? stdout : stderr,
+  return rulec_print_owned(json ? stdout : stderr,
                      rulecore_diagnostics_render(diags, json ? RULECORE_FORMAT_JSON : RULECORE_FORMAT_TEXT));
 }
 
 /* The exit status for a library status, reporting system errors. */
-static int exit_for(rulecore_status st) {
+int rulec_fail(rulecore_status st) {
   if (st == RULECORE_OK) return 0;
   if (st == RULECORE_ERR_SOURCE) return EXIT_DIAGNOSTICS;
   fprintf(stderr, "%s: %s\n", progname, rulecore_status_message(st));
@@ -231,8 +236,8 @@ static int cmd_parse(int argc, char **argv) {
   rulecore_expr *expr = NULL;
   rulecore_diagnostics *diags = NULL;
   rulecore_status st = rulecore_parse(NULL, text, len, name, &expr, &diags);
-  int exit_code = exit_for(st);
-  if (st == RULECORE_OK && !print_owned(stdout, rulecore_expr_render(expr, o.format))) exit_code = EXIT_USAGE;
+  int exit_code = rulec_fail(st);
+  if (st == RULECORE_OK && !rulec_print_owned(stdout, rulecore_expr_render(expr, o.format))) exit_code = EXIT_USAGE;
   if (!print_diagnostics(diags, o.format, st == RULECORE_ERR_SOURCE)) exit_code = EXIT_USAGE;
   rulecore_diagnostics_free(diags);
   rulecore_expr_free(expr);
@@ -245,7 +250,7 @@ static int cmd_parse(int argc, char **argv) {
 static rulecore_env *env_with_schema(const char *path, rulecore_format format, int *exit_code) {
   rulecore_env *env = rulecore_env_new();
   if (!env) {
-    *exit_code = exit_for(RULECORE_ERR_NOMEM);
+    *exit_code = rulec_fail(RULECORE_ERR_NOMEM);
     return NULL;
   }
   if (!path) return env;
@@ -256,12 +261,12 @@ static rulecore_env *env_with_schema(const char *path, rulecore_format format, i
     fprintf(stderr, "%s: cannot read schema '%s'\n", progname, path);
     *exit_code = EXIT_USAGE;
   } else if (st != RULECORE_OK) {
-    *exit_code = exit_for(st);
+    *exit_code = rulec_fail(st);
   } else {
     rulecore_diagnostics_free(diags);
     diags = NULL;
     st = rulecore_env_set_schema(env, schema, &diags);
-    *exit_code = exit_for(st);
+    *exit_code = rulec_fail(st);
   }
   if (st != RULECORE_ERR_IO && !print_diagnostics(diags, format, st == RULECORE_ERR_SOURCE)) *exit_code = EXIT_USAGE;
   rulecore_diagnostics_free(diags);
@@ -273,7 +278,34 @@ static rulecore_env *env_with_schema(const char *path, rulecore_format format, i
   return env;
 }
 
+/* The first argument that is not an option or an option's value. */
+static const char *first_positional(int argc, char **argv) {
+  static const char *const with_value[] = {"-f", "--file", "--schema", "--type", "--ctx", "--format", "--decision"};
+  for (int i = 1; i < argc; i++) {
+    bool takes = false;
+    for (size_t k = 0; k < sizeof with_value / sizeof with_value[0]; k++) takes |= strcmp(argv[i], with_value[k]) == 0;
+    if (takes) {
+      i++;
+      continue;
+    }
+    if (strcmp(argv[i], "--") == 0) return i + 1 < argc ? argv[i + 1] : NULL;
+    if (argv[i][0] != '-' || !argv[i][1]) return argv[i];
+  }
+  return NULL;
+}
+
+/* check and eval take a ruleset instead of an expression when their
+ * argument names one (and there is no --schema or -f). */
+static bool ruleset_form(int argc, char **argv) {
+  for (int i = 1; i < argc; i++)
+    if (strncmp(argv[i], "--schema", 8) == 0 || strcmp(argv[i], "-f") == 0 || strncmp(argv[i], "--file", 6) == 0)
+      return false;
+  const char *p = first_positional(argc, argv);
+  return p && rulec_is_ruleset(p);
+}
+
 static int cmd_check(int argc, char **argv) {
+  if (ruleset_form(argc, argv)) return rulec_rules_check(argc, argv);
   input_opts o = {0};
   int rc = parse_input_opts(argc, argv, &o, RULECORE_FORMAT_TEXT, OPT_SCHEMA | OPT_TYPE);
   if (rc) return rc;
@@ -296,7 +328,7 @@ static int cmd_check(int argc, char **argv) {
     diags = NULL;
     st = rulecore_check(env, expr, o.result_type, &diags);
   }
-  exit_code = exit_for(st);
+  exit_code = rulec_fail(st);
   if (st == RULECORE_OK) {
     if (o.format == RULECORE_FORMAT_JSON)
       printf("{\"type\": \"%s\"}\n", rulecore_expr_type(expr)); /* type names need no JSON escaping */
@@ -313,11 +345,11 @@ static int cmd_check(int argc, char **argv) {
 
 /* Fill an activation for env's schema from the JSON file at path (NULL:
  * empty).  NULL with *exit_code set after printing why. */
-static rulecore_activation *context_from(rulecore_schema *schema, const char *path, rulecore_format format,
-                                         int *exit_code) {
+rulecore_activation *rulec_context(rulecore_schema *schema, const char *path, rulecore_format format,
+                                   int *exit_code) {
   rulecore_activation *act = rulecore_activation_new(schema);
   if (!act) {
-    *exit_code = exit_for(RULECORE_ERR_NOMEM);
+    *exit_code = rulec_fail(RULECORE_ERR_NOMEM);
     return NULL;
   }
   if (!path) return act;
@@ -334,7 +366,7 @@ static rulecore_activation *context_from(rulecore_schema *schema, const char *pa
   free(text);
   if (st != RULECORE_OK) {
     if (st == RULECORE_ERR_SOURCE) fprintf(stderr, "%s: context '%s':\n", progname, path);
-    *exit_code = exit_for(st);
+    *exit_code = rulec_fail(st);
     print_diagnostics(diags, format, st == RULECORE_ERR_SOURCE);
     rulecore_activation_free(act);
     act = NULL;
@@ -344,6 +376,7 @@ static rulecore_activation *context_from(rulecore_schema *schema, const char *pa
 }
 
 static int cmd_eval(int argc, char **argv) {
+  if (ruleset_form(argc, argv)) return rulec_rules_eval(argc, argv);
   input_opts o = {0};
   int rc = parse_input_opts(argc, argv, &o, RULECORE_FORMAT_TEXT, OPT_SCHEMA | OPT_TYPE | OPT_CTX);
   if (rc) return rc;
@@ -358,22 +391,22 @@ static int cmd_eval(int argc, char **argv) {
   rulecore_diagnostics *diags = NULL;
   rulecore_status st = text ? rulecore_compile_source(env, text, len, name, o.result_type, &prog, &diags)
                             : RULECORE_ERR_IO;
-  exit_code = text ? exit_for(st) : EXIT_USAGE;
+  exit_code = text ? rulec_fail(st) : EXIT_USAGE;
   if (text && !print_diagnostics(diags, o.format, st == RULECORE_ERR_SOURCE)) exit_code = EXIT_USAGE;
   rulecore_diagnostics_free(diags);
   rulecore_activation *act = NULL;
   rulecore_result *result = NULL;
   if (st == RULECORE_OK) {
-    act = context_from(rulecore_env_schema(env), o.ctx, o.format, &exit_code);
+    act = rulec_context(rulecore_env_schema(env), o.ctx, o.format, &exit_code);
   }
-  if (act && !(result = rulecore_result_new())) exit_code = exit_for(RULECORE_ERR_NOMEM);
+  if (act && !(result = rulecore_result_new())) exit_code = rulec_fail(RULECORE_ERR_NOMEM);
   if (result) {
     st = rulecore_eval(prog, act, result);
     if (st == RULECORE_OK) {
       char *value = rulecore_result_render(result, o.format == RULECORE_FORMAT_JSON ? RULECORE_FORMAT_TYPED_JSON
                                                                                     : RULECORE_FORMAT_TEXT);
       if (!value) {
-        exit_code = exit_for(RULECORE_ERR_NOMEM);
+        exit_code = rulec_fail(RULECORE_ERR_NOMEM);
       } else if (o.format == RULECORE_FORMAT_JSON) {
         printf("{\"type\": \"%s\", \"value\": %s}\n", rulecore_program_type(prog), value);
       } else {
@@ -392,7 +425,7 @@ static int cmd_eval(int argc, char **argv) {
       }
       exit_code = EXIT_DIAGNOSTICS;
     } else {
-      exit_code = exit_for(st);
+      exit_code = rulec_fail(st);
     }
   }
   rulecore_result_free(result);
@@ -419,5 +452,5 @@ int main(int argc, char **argv) {
   }
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
     if (strcmp(cmd, commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
-  return usage_error("unknown command '%s'", cmd);
+  return rulec_usage_error("unknown command '%s'", cmd);
 }

@@ -26,6 +26,7 @@ struct schema_decl {
   const char *record; /* DECL_FIELD: its record */
   const char *spec;   /* DECL_FIELD, DECL_VARIABLE: the type spelling */
   diag_loc loc;       /* line 0 when declared without a position */
+  bool computed;      /* DECL_VARIABLE: see schema_declare_computed */
   schema_decl *next;
 };
 
@@ -92,6 +93,19 @@ rulecore_status schema_declare_field(rulecore_schema *s, const char *record, con
 rulecore_status schema_declare_variable(rulecore_schema *s, const char *name, const char *spec,
                                         const diag_loc *loc) {
   return declare(s, DECL_VARIABLE, name, NULL, spec, loc);
+}
+rulecore_status schema_declare_computed(rulecore_schema *s, const char *name, const char *spec,
+                                        const diag_loc *loc) {
+  rulecore_status st = declare(s, DECL_VARIABLE, name, NULL, spec, loc);
+  if (st == RULECORE_OK) s->last_decl->computed = true;
+  return st;
+}
+
+bool schema_declares_variable(const rulecore_schema *s, const char *name) {
+  if (s->frozen) return schema_variable(s, name) != NULL;
+  for (const schema_decl *x = s->decls; x; x = x->next)
+    if (x->kind == DECL_VARIABLE && strcmp(x->name, name) == 0) return true;
+  return false;
 }
 
 /* ---- lookups ---- */
@@ -351,6 +365,7 @@ rulecore_status schema_freeze(rulecore_schema *s, rulecore_diagnostics *d) {
         s->vars[s->nvars].name = x->name;
         s->vars[s->nvars].type = ft;
         s->vars[s->nvars].index = s->nvars;
+        s->vars[s->nvars].computed = x->computed;
         s->nvars++;
       }
       continue;

@@ -26,6 +26,7 @@ typedef struct schema_var {
   const char *name;
   const type *type;
   uint32_t index; /* the variable's slot, in declaration order */
+  bool computed;  /* a ruleset's decision: evaluation sets it, a context cannot */
 } schema_var;
 
 struct rulecore_schema {
@@ -56,6 +57,14 @@ INTERNAL rulecore_status schema_declare_field(rulecore_schema *s, const char *re
 /* Declare variable name of type spelling spec. */
 INTERNAL rulecore_status schema_declare_variable(rulecore_schema *s, const char *name, const char *spec,
                                                  const diag_loc *loc);
+
+/* Declare a computed variable: a ruleset's decision, which expressions read
+ * like any variable but which its evaluation sets, never a context
+ * (rulecore_schema_slot and JSON contexts refuse it). */
+INTERNAL rulecore_status schema_declare_computed(rulecore_schema *s, const char *name, const char *spec,
+                                                 const diag_loc *loc);
+/* Whether a variable named name is declared (frozen or not). */
+INTERNAL bool schema_declares_variable(const rulecore_schema *s, const char *name);
 
 /* Resolve every declaration and make the schema immutable, reporting into
  * d.  RULECORE_OK, RULECORE_ERR_SOURCE (errors in d; the schema stays

@@ -1,0 +1,16 @@
+/*
+ * api.h: what other modules use of api.c's objects (environments and
+ * expressions) beyond the public header.
+ */
+#ifndef RULECORE_API_H
+#define RULECORE_API_H
+
+#include "ast.h"
+#include "internal.h"
+
+/* The environment a NULL env stands for: default limits, no schema. */
+INTERNAL const rulecore_env *api_default_env(void);
+/* The syntax tree of a parsed expression (checked: its nodes typed). */
+INTERNAL const ast *api_expr_ast(const rulecore_expr *expr);
+
+#endif

@@ -1,0 +1,35 @@
+/*
+ * rulec.h: what rulec's files share (rulec.c, rulec_rules.c,
+ * conformance.c): option parsing, messages, exit statuses, contexts.
+ */
+#ifndef RULEC_H
+#define RULEC_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "rulecore.h"
+
+/* Is argv[*i] the long option name ("--name VALUE" or "--name=VALUE")?
+ * Then *value is its value (NULL when missing). */
+bool rulec_option(int argc, char **argv, int *i, const char *name, const char **value);
+/* Print "rulec: " fmt (with arg) and a hint; returns the usage status, 2. */
+int rulec_usage_error(const char *fmt, const char *arg);
+/* Print a library-owned string and free it; 0 when it is NULL. */
+int rulec_print_owned(FILE *out, char *text);
+/* The exit status for a library status, reporting system errors. */
+int rulec_fail(rulecore_status st);
+/* An activation for schema filled from the JSON file at path (NULL:
+ * empty); NULL with *exit_code set after printing why. */
+rulecore_activation *rulec_context(rulecore_schema *schema, const char *path, rulecore_format format,
+                                   int *exit_code);
+/* Whether path names a ruleset: a directory, or a .lua file. */
+bool rulec_is_ruleset(const char *path);
+
+int rulec_rules_check(int argc, char **argv);
+int rulec_rules_eval(int argc, char **argv);
+int rulec_rules_test(int argc, char **argv);
+/* conformance.c */
+int rulec_conformance(int argc, char **argv);
+
+#endif

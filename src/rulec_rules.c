@@ -1,0 +1,201 @@
+/*
+ * rulec_rules.c: rulec's ruleset commands, over the public header only:
+ *   rulec check PATH... [--format text|json]
+ *   rulec eval PATH --ctx FILE [--decision NAME]... [--format text|json]
+ *   rulec test PATH...
+ * A PATH is a ruleset: a directory of rule files, or one .lua file.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "rulecore.h"
+#include "rulec.h"
+
+bool rulec_is_ruleset(const char *path) {
+  struct stat st;
+  if (stat(path, &st) != 0) return false;
+  if (S_ISDIR(st.st_mode)) return true;
+  size_t n = strlen(path);
+  return S_ISREG(st.st_mode) && n > 4 && strcmp(path + n - 4, ".lua") == 0;
+}
+
+typedef struct rules_opts {
+  const char **paths;
+  int npaths;
+  const char *ctx;
+  const char **decisions;
+  int ndecisions;
+  bool json;
+} rules_opts;
+
+static int parse_opts(int argc, char **argv, rules_opts *o, bool eval_opts) {
+  o->paths = calloc((size_t)argc, sizeof *o->paths);
+  o->decisions = calloc((size_t)argc, sizeof *o->decisions);
+  if (!o->paths || !o->decisions) return rulec_fail(RULECORE_ERR_NOMEM);
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i], *value = NULL;
+    if (rulec_option(argc, argv, &i, "--format", &value)) {
+      if (!value || (strcmp(value, "json") != 0 && strcmp(value, "text") != 0))
+        return rulec_usage_error("option --format needs text or json%s", "");
+      o->json = strcmp(value, "json") == 0;
+    } else if (eval_opts && rulec_option(argc, argv, &i, "--ctx", &value)) {
+      if (!value) return rulec_usage_error("option '%s' needs a file name", a);
+      o->ctx = value;
+    } else if (eval_opts && rulec_option(argc, argv, &i, "--decision", &value)) {
+      if (!value) return rulec_usage_error("option '%s' needs a decision name", a);
+      o->decisions[o->ndecisions++] = value;
+    } else if (a[0] == '-' && a[1]) {
+      return rulec_usage_error("unknown option '%s'", a);
+    } else {
+      o->paths[o->npaths++] = a;
+    }
+  }
+  if (o->npaths == 0) return rulec_usage_error("missing ruleset (a directory of rule files, or a .lua file)%s", "");
+  if (eval_opts && o->npaths > 1) return rulec_usage_error("eval takes one ruleset, not '%s' too", o->paths[1]);
+  return 0;
+}
+
+static void free_opts(rules_opts *o) {
+  free(o->paths);
+  free(o->decisions);
+}
+
+/* Load the ruleset at path, printing its diagnostics (text on stderr;
+ * JSON on stdout when json).  NULL with *exit_code set when it fails. */
+static rulecore_ruleset *load(const char *path, bool json, int *exit_code) {
+  rulecore_ruleset *rs = NULL;
+  rulecore_diagnostics *d = NULL;
+  rulecore_status st = rulecore_ruleset_load(NULL, path, &rs, &d);
+  if (json) {
+    char *text = rulecore_diagnostics_render(d, RULECORE_FORMAT_JSON);
+    printf("{\"path\": \"%s\", \"ok\": %s, \"revision\": %s%s%s, \"diagnostics\": %s}\n", path,
+           st == RULECORE_OK ? "true" : "false", rs ? "\"" : "", rs ? rulecore_ruleset_revision(rs) : "null",
+           rs ? "\"" : "", text ? text : "null");
+    rulecore_free(text);
+  } else if (rulecore_diagnostics_count(d)) {
+    rulec_print_owned(stderr, rulecore_diagnostics_render(d, RULECORE_FORMAT_TEXT));
+  }
+  rulecore_diagnostics_free(d);
+  if (st != RULECORE_OK) *exit_code = st == RULECORE_ERR_SOURCE || st == RULECORE_ERR_IO ? 1 : rulec_fail(st);
+  return rs;
+}
+
+int rulec_rules_check(int argc, char **argv) {
+  rules_opts o = {0};
+  int rc = parse_opts(argc, argv, &o, false);
+  if (rc) {
+    free_opts(&o);
+    return rc;
+  }
+  int exit_code = 0;
+  for (int i = 0; i < o.npaths; i++) {
+    int one = 0;
+    rulecore_ruleset *rs = load(o.paths[i], o.json, &one);
+    if (one > exit_code) exit_code = one;
+    if (rs && !o.json) {
+      size_t nd = rulecore_ruleset_decision_count(rs), nr = 0;
+      for (size_t k = 0; k < nd; k++) nr += rulecore_ruleset_rule_count(rs, k);
+      printf("%s: ok: %zu decisions, %zu rules, %zu validations, %zu tests (revision %.12s)\n", o.paths[i], nd, nr,
+             rulecore_ruleset_validation_count(rs), rulecore_ruleset_test_count(rs), rulecore_ruleset_revision(rs));
+    }
+    rulecore_ruleset_free(rs);
+  }
+  free_opts(&o);
+  return exit_code;
+}
+
+int rulec_rules_eval(int argc, char **argv) {
+  rules_opts o = {0};
+  int rc = parse_opts(argc, argv, &o, true);
+  if (rc) {
+    free_opts(&o);
+    return rc;
+  }
+  int exit_code = 0;
+  rulecore_ruleset *rs = load(o.paths[0], false, &exit_code);
+  rulecore_activation *act = NULL;
+  rulecore_decisions *out = NULL;
+  if (rs) {
+    act = rulec_context(rulecore_ruleset_schema(rs), o.ctx, o.json ? RULECORE_FORMAT_JSON : RULECORE_FORMAT_TEXT,
+                        &exit_code);
+  }
+  for (int k = 0; act && k < o.ndecisions; k++)
+    if (rulecore_ruleset_decision_index(rs, o.decisions[k]) < 0) {
+      fprintf(stderr, "%s: error: the ruleset has no decision '%s'\n", o.paths[0], o.decisions[k]);
+      exit_code = 1;
+    }
+  if (act && !exit_code) {
+    out = rulecore_decisions_new();
+    rulecore_status st = out ? rulecore_ruleset_eval(rs, act, o.ndecisions ? o.decisions : NULL, (size_t)o.ndecisions, out)
+                             : RULECORE_ERR_NOMEM;
+    if (st != RULECORE_OK) {
+      exit_code = rulec_fail(st);
+    } else {
+      if (!rulec_print_owned(stdout, rulecore_decisions_render(out, o.json ? RULECORE_FORMAT_JSON : RULECORE_FORMAT_TEXT)))
+        exit_code = 2;
+      /* exit 1 when a decision failed or a validation of severity error */
+      for (size_t i = 0; i < rulecore_ruleset_decision_count(rs); i++)
+        if (rulecore_decisions_outcome(out, i) == RULECORE_OUTCOME_ERROR && !exit_code) exit_code = 1;
+      for (size_t k = 0; k < rulecore_decisions_violation_count(out); k++)
+        if (rulecore_decisions_violation_severity(out, k) == RULECORE_SEVERITY_ERROR && !exit_code) exit_code = 1;
+    }
+  }
+  rulecore_decisions_free(out);
+  rulecore_activation_free(act);
+  rulecore_ruleset_free(rs);
+  free_opts(&o);
+  return exit_code;
+}
+
+int rulec_rules_test(int argc, char **argv) {
+  rules_opts o = {0};
+  int rc = parse_opts(argc, argv, &o, false);
+  if (rc) {
+    free_opts(&o);
+    return rc;
+  }
+  int exit_code = 0;
+  size_t passed = 0, failed = 0;
+  rulecore_decisions *out = rulecore_decisions_new();
+  if (!out) exit_code = rulec_fail(RULECORE_ERR_NOMEM);
+  for (int i = 0; out && i < o.npaths; i++) {
+    if (o.npaths > 1) printf("== %s\n", o.paths[i]);
+    int one = 0;
+    rulecore_ruleset *rs = load(o.paths[i], false, &one);
+    if (!rs) {
+      printf("FAIL %s: the ruleset does not load\n", o.paths[i]);
+      failed++;
+      if (one > exit_code) exit_code = one;
+      continue;
+    }
+    size_t n = rulecore_ruleset_test_count(rs);
+    if (n == 0) printf("%s: no tests\n", o.paths[i]);
+    for (size_t k = 0; k < n; k++) {
+      int ok = 0;
+      char *report = NULL;
+      rulecore_status st = rulecore_ruleset_test_run(rs, k, out, &ok, &report);
+      if (st != RULECORE_OK) {
+        printf("FAIL %s: %s\n", rulecore_ruleset_test_name(rs, k), rulecore_status_message(st));
+        ok = 0;
+      } else {
+        printf("%s %s\n", ok ? "PASS" : "FAIL", rulecore_ruleset_test_name(rs, k));
+        if (report) fputs(report, stdout);
+      }
+      rulecore_free(report);
+      if (ok)
+        passed++;
+      else
+        failed++;
+    }
+    rulecore_ruleset_free(rs);
+  }
+  printf("%zu passed, %zu failed\n", passed, failed);
+  if (failed && !exit_code) exit_code = 1;
+  rulecore_decisions_free(out);
+  free_opts(&o);
+  return exit_code;
+}
