@@ -1190,9 +1190,9 @@ static void l_hook(lua_State *L, lua_Debug *ar) {
   h->instructions += HOOK_EVERY;
   if (h->instructions > h->lim->instructions) {
     h->instr_hit = true;
-    luaL_error(L, "instruction limit exceeded: loading may run at most %llu Lua instructions "
-                  "(an endless loop?)",
-               (unsigned long long)h->lim->instructions);
+    luaL_error(L, "instruction limit exceeded: loading may run at most %I Lua instructions "
+                  "(an endless loop?; RULECORE_LIMIT_LOAD_INSTRUCTIONS)",
+               (lua_Integer)h->lim->instructions);
   }
 }
 

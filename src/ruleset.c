@@ -1349,7 +1349,10 @@ static void render_text(buf *b, const rulecore_decisions *o) {
       buf_puts(b, "   (no rule matched)\n");
     } else if (dc->hit == HIT_FIRST || s->mcount == 1) {
       const rs_rule *r = &dc->rules[s->rule];
-      buf_printf(b, "   (rule %s, priority %lld)\n", r->id, (long long)r->priority);
+      if (r->priority)
+        buf_printf(b, "   (rule %s, priority %lld)\n", r->id, (long long)r->priority);
+      else
+        buf_printf(b, "   (rule %s)\n", r->id);
     } else {
       buf_puts(b, "   (rules");
       for (uint32_t k = 0; k < s->mcount; k++)

@@ -99,3 +99,20 @@ t_check_eval_CPPFLAGS = $(t_check_cppflags)
 t_check_eval_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 t_check_eval_LDADD = librulecore_core.la $(CHECK_LIBS) -lpthread
 endif
+
+# Rulesets (src/luahost.c, src/ruleset.c): loading, the sandbox, ordering,
+# hit policies, the decision graph, validations, tests, allocation failure.
+# Rule files of its cases are written into a scratch directory per test.
+if HAVE_CHECK
+check_PROGRAMS += t/check_ruleset
+TESTS += t/check_ruleset
+t_check_ruleset_SOURCES = t/check_ruleset.c t/check_main.h
+t_check_ruleset_CPPFLAGS = $(t_check_cppflags)
+t_check_ruleset_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+t_check_ruleset_LDADD = librulecore_core.la $(CHECK_LIBS) -lpthread
+endif
+
+# The tests the bundled rulesets declare (rules/*/ and t/rulesets/*/), run
+# by `rulec test`: one TAP line per ruleset test.
+TESTS += t/rulesets.sh
+EXTRA_DIST += t/rulesets.sh t/rulesets rules
