@@ -216,6 +216,29 @@ void diag_sort(rulecore_diagnostics *d) {
   }
 }
 
+static int diag_cmp_files(const void *a, const void *b) {
+  const diag *x = a, *y = b;
+  bool xl = x->code == RULECORE_DIAG_TOO_MANY_ERRORS, yl = y->code == RULECORE_DIAG_TOO_MANY_ERRORS;
+  if (xl != yl) return xl ? 1 : -1;
+  int c = strcmp(x->file, y->file);
+  if (c) return c;
+  if (x->line != y->line) return x->line < y->line ? -1 : 1; /* line 0 (the whole file) first */
+  if (x->offset != y->offset) return x->offset < y->offset ? -1 : 1;
+  return 0;
+}
+
+void diag_sort_files(rulecore_diagnostics *d) {
+  for (size_t i = 1; i < d->count; i++) {
+    diag t = d->items[i];
+    size_t j = i;
+    while (j > 0 && diag_cmp_files(&d->items[j - 1], &t) > 0) {
+      d->items[j] = d->items[j - 1];
+      j--;
+    }
+    d->items[j] = t;
+  }
+}
+
 /* ---- public accessors ---- */
 
 static const diag *diag_at(const rulecore_diagnostics *d, size_t i) {

@@ -73,6 +73,10 @@ INTERNAL bool diag_full(const rulecore_diagnostics *d);
  * too-many-errors note stays last. */
 INTERNAL void diag_sort(rulecore_diagnostics *d);
 
+/* Sort by file name, then position (stable): the diagnostics of a load
+ * of several files.  The too-many-errors note stays last. */
+INTERNAL void diag_sort_files(rulecore_diagnostics *d);
+
 /* The stable name of a code ("syntax-error"), or "unknown". */
 INTERNAL const char *diag_code_name(int code);
 

@@ -17,9 +17,20 @@
 
 bool rulec_is_ruleset(const char *path) {
   struct stat st;
-  if (stat(path, &st) != 0) return false;
-  if (S_ISDIR(st.st_mode)) return true;
   size_t n = strlen(path);
+  if (stat(path, &st) != 0) {
+    /* a path that does not exist, to report as one: "x.lua", "dir/",
+     * or "dir/missing" where dir is a directory */
+    if ((n > 4 && strcmp(path + n - 4, ".lua") == 0) || (n && path[n - 1] == '/')) return true;
+    const char *slash = strchr(path, '/');
+    if (!slash || slash == path || strpbrk(path, " ()+*<>=!&|\"'[]{}?:,")) return false;
+    char dir[4096];
+    if ((size_t)(slash - path) >= sizeof dir) return false;
+    memcpy(dir, path, (size_t)(slash - path));
+    dir[slash - path] = '\0';
+    return stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
+  }
+  if (S_ISDIR(st.st_mode)) return true;
   return S_ISREG(st.st_mode) && n > 4 && strcmp(path + n - 4, ".lua") == 0;
 }
 

@@ -805,6 +805,7 @@ RULECORE_API rulecore_status rulecore_ruleset_load(const rulecore_env *env, cons
     else if (bst != RULECORE_OK && st == RULECORE_OK) st = bst;
   }
   if (st == RULECORE_OK && d->errors) st = RULECORE_ERR_SOURCE;
+  diag_sort_files(d);
   if (d->oom) st = RULECORE_ERR_NOMEM;
   rulecore_env_free(B.env);
   mem_free(B.var_decision);

@@ -54,13 +54,17 @@ START_TEST(test_env_defaults) {
   uint64_t depth = rulecore_env_limit(env, RULECORE_LIMIT_NESTING_DEPTH);
   uint64_t errors = rulecore_env_limit(env, RULECORE_LIMIT_ERRORS);
   uint64_t cost = rulecore_env_limit(env, RULECORE_LIMIT_EVAL_COST);
-  uint64_t unknown = rulecore_env_limit(env, (rulecore_limit)4);
+  uint64_t load_memory = rulecore_env_limit(env, RULECORE_LIMIT_LOAD_MEMORY);
+  uint64_t load_instructions = rulecore_env_limit(env, RULECORE_LIMIT_LOAD_INSTRUCTIONS);
+  uint64_t unknown = rulecore_env_limit(env, (rulecore_limit)6);
   rulecore_env_free(env);
   rulecore_env_free(NULL); /* a no-op */
   ck_assert_uint_eq(bytes, 1u << 20);
   ck_assert_uint_eq(depth, 250);
   ck_assert_uint_eq(errors, 20);
   ck_assert_uint_eq(cost, UINT64_MAX); /* no limit */
+  ck_assert_uint_eq(load_memory, 64u << 20);
+  ck_assert_uint_eq(load_instructions, 100000000u);
   ck_assert_uint_eq(unknown, 0);
   ck_assert_uint_eq(rulecore_env_limit(NULL, RULECORE_LIMIT_ERRORS), 0);
 }
@@ -87,7 +91,11 @@ static const struct {
     {RULECORE_LIMIT_EVAL_COST, 1, RULECORE_OK},
     {RULECORE_LIMIT_EVAL_COST, UINT64_MAX - 1, RULECORE_OK},
     {RULECORE_LIMIT_EVAL_COST, 0, RULECORE_ERR_ARGUMENT},
-    {4, 5, RULECORE_ERR_ARGUMENT},
+    {RULECORE_LIMIT_LOAD_MEMORY, 1, RULECORE_OK},
+    {RULECORE_LIMIT_LOAD_MEMORY, 0, RULECORE_ERR_ARGUMENT},
+    {RULECORE_LIMIT_LOAD_INSTRUCTIONS, 1000, RULECORE_OK},
+    {RULECORE_LIMIT_LOAD_INSTRUCTIONS, 0, RULECORE_ERR_ARGUMENT},
+    {6, 5, RULECORE_ERR_ARGUMENT},
     {-1, 5, RULECORE_ERR_ARGUMENT},
     {1000, 5, RULECORE_ERR_ARGUMENT},
 };

@@ -5,7 +5,7 @@
 # from its own directory (so diagnostics name NAME.rule), where ARGS is the
 # content of NAME.args if it exists.  The result -- the input, the command,
 # the exit status and everything printed (stdout then stderr) -- must equal
-# NAME.out.  REGEN=1 rewrites the .out files instead; review them with git
+# NAME.out (rulesets: see render_cmd below).  REGEN=1 rewrites the .out files instead; review them with git
 # diff before committing.
 set -u
 : "${top_srcdir:=.}" "${RULEC:=./rulec}"
@@ -31,14 +31,33 @@ render() { # KIND NAME: print the .out text for one case
   cat "$tmp/stderr"
 }
 
+# Each t/golden/rulesets/NAME.cmd holds one rulec command line over the
+# rulesets in t/rulesets/, run from t/ (so paths read rulesets/...).
+render_cmd() { # NAME
+  args=$(cat "$golden/rulesets/$1.cmd")
+  # shellcheck disable=SC2086
+  (cd "$top_srcdir/t" && "$RULEC" $args) >"$tmp/stdout" 2>"$tmp/stderr"
+  status=$?
+  echo "# command: rulec $args"
+  echo "# exit: $status"
+  echo "# stdout:"
+  cat "$tmp/stdout"
+  echo "# stderr:"
+  cat "$tmp/stderr"
+}
+
 n=0 failed=0
-list=$(cd "$golden" && ls -d */*.rule 2>/dev/null | sort)
+list=$(cd "$golden" && { ls -d */*.rule; ls -d rulesets/*.cmd; } 2>/dev/null | sort)
 total=$(echo "$list" | grep -c . || true)
 echo "1..$total"
 for case in $list; do
   n=$((n + 1))
-  kind=${case%%/*} file=${case#*/} name=${file%.rule}
-  (cd "$golden/$kind" && render "$kind" "$name") >"$tmp/actual"
+  kind=${case%%/*} file=${case#*/} name=${file%.*}
+  if [ "$kind" = rulesets ]; then
+    render_cmd "$name" >"$tmp/actual"
+  else
+    (cd "$golden/$kind" && render "$kind" "$name") >"$tmp/actual"
+  fi
   expected=$golden/$kind/$name.out
   if [ "${REGEN:-}" = 1 ]; then
     cp "$tmp/actual" "$expected"

@@ -1,0 +1,1 @@
+test rulesets/failing-tests

@@ -1,0 +1,1 @@
+test rulesets/pricing rulesets/include rulesets/sandbox-api

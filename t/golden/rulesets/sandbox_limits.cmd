@@ -1,0 +1,1 @@
+check rulesets/sandbox-loop rulesets/sandbox-memory
