@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -519,6 +520,140 @@ static measure run_ruleset(bench *b, ruleset *s, const rulecore_activation *acti
   return m;
 }
 
+/* ---- W4 as a ruleset: the same rules as rule files, one call per context -- */
+
+typedef struct w4_ruleset {
+  rulecore_ruleset *rs;
+  const rulecore_activation *activation;
+  rulecore_decisions *out;
+  const ruleset *expect; /* the per-rule run's expectations */
+  int status;
+  uint64_t total_matched;
+  uint64_t n_contexts;
+  bool wrong_ids;
+} w4_ruleset;
+
+/* Evaluate the ruleset's one collect decision n times, reading the matched
+ * ids as a host would. */
+static uint64_t batch_w4_ruleset(void *arg, uint64_t n) {
+  w4_ruleset *w = arg;
+  uint64_t total = 0;
+  int status = 0;
+  for (uint64_t k = 0; k < n; k++) {
+    status |= (int)rulecore_ruleset_eval(w->rs, w->activation, NULL, 0, w->out);
+    size_t m = rulecore_decisions_matched_count(w->out, 0);
+    for (size_t i = 0; i < m; i++) total += rulecore_decisions_matched(w->out, 0, i)[1];
+    total += m << 8;
+  }
+  w->status |= status;
+  w->n_contexts += n;
+  w->total_matched += total;
+  return total;
+}
+
+/* Write W4's rules as a ruleset in dir (a schema file and one rule file
+ * with one collect decision), using the schema of the workloads. */
+static bool write_w4_ruleset(bench *b, const char *dir) {
+  json_t *context = json_object_get(b->doc, "context_true");
+  json_t *doc = json_pack("{s:O,s:{}}", "types", b->types, "variables");
+  const char *name;
+  json_t *fields;
+  json_object_foreach(b->types, name, fields) {
+    if (json_object_get(context, name)) json_object_set_new(json_object_get(doc, "variables"), name, json_string(name));
+  }
+  char path[4200];
+  snprintf(path, sizeof path, "%s/w4.schema.json", dir);
+  bool ok = json_dump_file(doc, path, JSON_INDENT(2)) == 0;
+  json_decref(doc);
+  snprintf(path, sizeof path, "%s/w4.lua", dir);
+  FILE *f = ok ? fopen(path, "w") : NULL;
+  if (!f) return false;
+  fprintf(f, "schema \"w4.schema.json\"\ndecision \"matched\" {\n  type = \"list(string)\", hit = \"collect\",\n");
+  size_t i;
+  json_t *item;
+  json_array_foreach(json_object_get(json_object_get(b->doc, "W4"), "rules"), i, item) {
+    fprintf(f, "  rule \"%s\" { priority = %" JSON_INTEGER_FORMAT ", when = [==[ %s ]==], value = \"'%s'\" },\n",
+            json_string_value(json_object_get(item, "id")), json_integer_value(json_object_get(item, "priority")),
+            json_string_value(json_object_get(item, "when")), json_string_value(json_object_get(item, "id")));
+  }
+  fprintf(f, "}\n");
+  return fclose(f) == 0;
+}
+
+/* Load W4 as a ruleset and time it on context_true: one rulecore_ruleset_eval
+ * per context, every rule under the collect hit policy. */
+static measure run_w4_ruleset(bench *b, const ruleset *per_rule) {
+  char dir[] = "/tmp/rulecore-bench-XXXXXX";
+  measure m = {0};
+  w4_ruleset w = {.expect = per_rule};
+  rulecore_diagnostics *diags = NULL;
+  rulecore_activation *act = NULL;
+  if (!mkdtemp(dir) || !write_w4_ruleset(b, dir)) {
+    fprintf(stderr, "bench: W4 ruleset: cannot write it in %s\n", dir);
+    b->wrong = true;
+    return m;
+  }
+  rulecore_status status = rulecore_ruleset_load(NULL, dir, &w.rs, &diags);
+  if (status != RULECORE_OK) print_diagnostics("loading W4 as a ruleset", status, diags);
+  rulecore_diagnostics_free(diags);
+  diags = NULL;
+  if (status == RULECORE_OK && (act = rulecore_activation_new(rulecore_ruleset_schema(w.rs)))) {
+    status = rulecore_activation_set_json(act, b->text_true, strlen(b->text_true), RULECORE_JSON_PLAIN, &diags);
+    if (status != RULECORE_OK) print_diagnostics("W4 ruleset context", status, diags);
+    rulecore_diagnostics_free(diags);
+  }
+  w.out = rulecore_decisions_new();
+  w.activation = act;
+  if (status == RULECORE_OK && act && w.out) {
+    sink = batch_w4_ruleset(&w, 1);
+    bool ok = w.status == RULECORE_OK && rulecore_decisions_matched_count(w.out, 0) == per_rule->n_expect;
+    for (size_t i = 0; ok && i < per_rule->n_expect; i++)
+      ok = strcmp(rulecore_decisions_matched(w.out, 0, i), per_rule->expect[i]) == 0;
+    if (ok) {
+      uint64_t one = w.total_matched;
+      w.status = 0;
+      w.total_matched = w.n_contexts = 0;
+      m = measure_batch(batch_w4_ruleset, &w);
+      if (w.status != RULECORE_OK || w.total_matched != one * w.n_contexts) ok = false;
+    }
+    if (!ok) {
+      fprintf(stderr, "bench: W4 as a ruleset: WRONG RESULT\n");
+      m.done = false;
+      b->wrong = true;
+    }
+  } else {
+    b->wrong = true;
+  }
+  rulecore_decisions_free(w.out);
+  rulecore_activation_free(act);
+  rulecore_ruleset_free(w.rs);
+  char path[4200];
+  snprintf(path, sizeof path, "%s/w4.lua", dir);
+  remove(path);
+  snprintf(path, sizeof path, "%s/w4.schema.json", dir);
+  remove(path);
+  rmdir(dir);
+  return m;
+}
+
+/* Loading (running the rule files, checking, compiling) the flagship ruleset. */
+typedef struct load_case {
+  const char *path;
+  uint64_t failures;
+} load_case;
+
+static uint64_t batch_load(void *arg, uint64_t n) {
+  load_case *c = arg;
+  uint64_t sum = 0;
+  for (uint64_t k = 0; k < n; k++) {
+    rulecore_ruleset *rs = NULL;
+    if (rulecore_ruleset_load(NULL, c->path, &rs, NULL) != RULECORE_OK) c->failures++;
+    sum += rulecore_ruleset_decision_count(rs);
+    rulecore_ruleset_free(rs);
+  }
+  return sum;
+}
+
 /* ---- C1: compile from source ------------------------------------------- */
 
 typedef struct compile_case {
@@ -742,8 +877,9 @@ static void print_table(const row *rows, size_t n) {
       met = r->m.ns <= r->target_ns && (!r->zero_allocs || r->m.allocs == 0) ? "yes" : "NO";
     printf("%-22s %12.1f %12.3g  %-22s %s\n", r->name, r->m.ns, r->m.allocs, target, met);
   }
-  printf("(a unit: one evaluation for W1-W3, one context (every rule) for W4, one compile for C1,\n"
-         " one context for the fills)\n");
+  printf("(a unit: one evaluation for W1-W3, one context (every rule) for W4, one call of\n"
+         " rulecore_ruleset_eval for W4 as a ruleset, one compile for C1, one rulecore_ruleset_load\n"
+         " of rules/architecture, one context for the fills)\n");
 }
 
 /* Write one number per key to path: every ns figure, then W1's
@@ -769,8 +905,8 @@ static bool write_results(const row *rows, size_t n, double w1_allocs, const cha
 /* ---- main ---------------------------------------------------------------- */
 
 int main(int argc, char **argv) {
-  if (argc != 3) {
-    fprintf(stderr, "usage: bench WORKLOADS.json RESULTS.json\n");
+  if (argc != 3 && argc != 4) {
+    fprintf(stderr, "usage: bench WORKLOADS.json RESULTS.json [FLAGSHIP-RULESET-DIR]\n");
     return EXIT_SETUP;
   }
   /* Before any rulecore object exists. */
@@ -814,11 +950,26 @@ int main(int argc, char **argv) {
       {.name = "W2", .ns_key = "W2_ns", .alloc_key = "W2_allocs", .target_ns = 30, .zero_allocs = true},
       {.name = "W3", .ns_key = "W3_ns", .alloc_key = "W3_allocs"},
       {.name = "W4 (rule set)", .ns_key = "W4_ns", .alloc_key = "W4_allocs", .target_ns = 600, .zero_allocs = true},
+      {.name = "W4 as a ruleset", .ns_key = "W4_ruleset_ns", .alloc_key = "W4_ruleset_allocs", .target_ns = 200,
+       .zero_allocs = true},
       {.name = "C1 (compile W2)", .ns_key = "C1_ns", .alloc_key = "C1_allocs", .target_ns = 20000},
+      {.name = "load flagship ruleset", .ns_key = "flagship_load_ns", .alloc_key = "flagship_load_allocs"},
       {.name = "fill from JSON text", .ns_key = "fill_json_ns", .alloc_key = "fill_json_allocs"},
       {.name = "fill through slots", .ns_key = "fill_slots_ns", .alloc_key = "fill_slots_allocs"},
   };
-  enum { ROW_W1_TRUE, ROW_W1_FALSE, ROW_W2, ROW_W3, ROW_W4, ROW_C1, ROW_FILL_JSON, ROW_FILL_SLOTS, N_ROWS };
+  enum {
+    ROW_W1_TRUE,
+    ROW_W1_FALSE,
+    ROW_W2,
+    ROW_W3,
+    ROW_W4,
+    ROW_W4_RULESET,
+    ROW_C1,
+    ROW_LOAD,
+    ROW_FILL_JSON,
+    ROW_FILL_SLOTS,
+    N_ROWS
+  };
 
   /* W1-W3: each compiled once, evaluated many times with one result. */
   bool expect_true = false, expect_false = true, expect;
@@ -834,6 +985,18 @@ int main(int argc, char **argv) {
 
   /* W4: every rule per context, in priority order. */
   if (load_ruleset(&b, rs)) rows[ROW_W4].m = run_ruleset(&b, rs, b.ctx_true);
+  /* The same 22 rules loaded as a ruleset: one call per context. */
+  if (rs->n_expect) rows[ROW_W4_RULESET].m = run_w4_ruleset(&b, rs);
+  /* Loading the flagship ruleset from its files. */
+  if (argc == 4) {
+    load_case lc = {.path = argv[3]};
+    rows[ROW_LOAD].m = measure_batch(batch_load, &lc);
+    if (lc.failures) {
+      fprintf(stderr, "bench: loading %s failed %" PRIu64 " times\n", argv[3], lc.failures);
+      b.wrong = true;
+      rows[ROW_LOAD].m.done = false;
+    }
+  }
 
   /* C1: compile W2 from source against the loaded schema. */
   const char *c1_of = json_string_value(json_object_get(json_object_get(b.doc, "C1"), "expr_of"));

@@ -19,5 +19,5 @@ bench_results = $(top_srcdir)/bench/results.json
 # The shell default lets WORKLOADS come from make's command line (which GNU
 # make exports to recipes) or from the environment.
 bench: bench/bench$(EXEEXT)
-	bench/bench$(EXEEXT) "$${WORKLOADS:-$(bench_workloads)}" $(bench_results)
+	bench/bench$(EXEEXT) "$${WORKLOADS:-$(bench_workloads)}" $(bench_results) $(top_srcdir)/rules/architecture
 .PHONY: bench

@@ -87,7 +87,7 @@ typedef struct family_fns {
 
 #define FAMILY_FNS(prefix) {cl_##prefix##_b, cl_##prefix##_i, cl_##prefix##_u, cl_##prefix##_d, cl_##prefix##_s, cl_##prefix##_v}
 static const family_fns k_fns = FAMILY_FNS(k), var_fns = FAMILY_FNS(var), fld_fns = FAMILY_FNS(fld),
-                        loc_fns = FAMILY_FNS(loc), cond_fns = FAMILY_FNS(cond), bind_fns = FAMILY_FNS(bind),
+                        loc_fns = FAMILY_FNS(loc), lfld_fns = FAMILY_FNS(lfld), cond_fns = FAMILY_FNS(cond), bind_fns = FAMILY_FNS(bind),
                         ub_fns = {cl_ub_b, cl_ub_i, cl_ub_u, cl_ub_d, cl_ub_s, NULL};
 
 /* Give n the closure of its family from fns. */
@@ -115,6 +115,12 @@ static bool has_fn(const cnode *n, const family_fns *fns) {
 }
 
 static bool is_const(const cnode *n) { return has_fn(n, &k_fns); }
+
+bool compile_constant(const rulecore_program *p, value *out) {
+  if (!is_const(p->root)) return false;
+  *out = p->root->k;
+  return true;
+}
 
 /* The type a type value may point to for the program's life: static
  * singletons, or the schema's records. */
@@ -613,6 +619,16 @@ static cnode *compile_select(compiler *c, const ast_node *src) {
     return field_node(c, src, (uint32_t)o->ref, var_name(o), (uint32_t)src->ref, src->u.select.field);
   cnode *n = cnew(c, src, F_VALUE);
   if (!n || !(n->a = compile_node(c, o))) return NULL;
+  if (record && has_fn(n->a, &loc_fns)) { /* a field of a comprehension variable */
+    n->fam = (uint8_t)family_of(src->type);
+    n->slot = n->a->slot;
+    n->field = (uint32_t)src->ref;
+    n->name = keep(c, src->u.select.field);
+    n->p = "";
+    n->a = NULL;
+    set_fn(n, &lfld_fns);
+    return n;
+  }
   n->fn.v = cl_sel_v;
   n->name = keep(c, src->u.select.field);
   if (record) {

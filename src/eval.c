@@ -177,6 +177,15 @@ static NOINLINE void field_error(const cnode *n, ev *e, const value *var) {
     field_error(n, e, var);                                          \
     return ZERO;                                                     \
   }                                                                  \
+  RET cl_lfld_##suffix(const cnode *n, ev *e) {                      \
+    const value *rec = &e->locals[n->slot];                          \
+    if (LIKELY(rec->kind == V_RECORD)) {                             \
+      const value *v = &rec->r->fields[n->field];                    \
+      if (LIKELY(v->kind == KIND)) return EXPR;                      \
+    }                                                                \
+    field_error(n, e, rec);                                          \
+    return ZERO;                                                     \
+  }                                                                  \
   RET cl_loc_##suffix(const cnode *n, ev *e) {                       \
     const value *v = &e->locals[n->slot];                            \
     if (LIKELY(v->kind == KIND)) return EXPR;                        \
@@ -204,6 +213,16 @@ value cl_fld_v(const cnode *n, ev *e) {
     if (LIKELY(v->kind != V_ABSENT)) return *v;
   }
   field_error(n, e, var);
+  return (value){0};
+}
+
+value cl_lfld_v(const cnode *n, ev *e) {
+  const value *rec = &e->locals[n->slot];
+  if (LIKELY(rec->kind == V_RECORD)) {
+    const value *v = &rec->r->fields[n->field];
+    if (LIKELY(v->kind != V_ABSENT)) return *v;
+  }
+  field_error(n, e, rec);
   return (value){0};
 }
 

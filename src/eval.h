@@ -127,6 +127,9 @@ struct rulecore_program {
 struct ast;
 INTERNAL rulecore_status compile_program(rulecore_program *p, const struct ast *t);
 INTERNAL void compile_release(rulecore_program *p);
+/* Whether p's whole program folded to a constant: then *out is its value
+ * (pointing into p). */
+INTERNAL bool compile_constant(const rulecore_program *p, value *out);
 
 /* Evaluate p against vars[0..nvars) into e.  RULECORE_OK, ERR_EVAL or
  * ERR_NOMEM; e->result holds the value (or the error). */

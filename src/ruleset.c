@@ -29,6 +29,8 @@
 /* A compiled expression and where it was written. */
 typedef struct rs_expr {
   rulecore_program *prog; /* NULL: not given */
+  bool constant;          /* prog folded to k: no need to run it */
+  value k;
   const char *text;       /* as written, in the ruleset's arena */
   size_t len;
   uint32_t file;
@@ -50,6 +52,17 @@ typedef struct rs_rule {
   uint32_t file, line;
 } rs_rule;
 
+/* What evaluation reads of a rule, packed so the loop over a decision's
+ * rules stays in a few cache lines. */
+enum { HOT_ALWAYS, HOT_NEVER, HOT_BOOL, HOT_SLOW }; /* conditions */
+enum { HOT_NONE, HOT_CONST, HOT_EVAL };            /* values */
+typedef struct rs_hot {
+  const cnode *when;  /* HOT_BOOL: its bool root */
+  const cnode *value; /* HOT_EVAL: its root */
+  value k;            /* HOT_CONST: the value */
+  uint8_t wk, vk;
+} rs_hot;
+
 typedef struct rs_decision {
   const char *name, *type_name, *hit_name, *description;
   rs_hit hit;
@@ -58,6 +71,7 @@ typedef struct rs_decision {
   const type *type;
   rs_expr deflt;
   rs_rule *rules;
+  rs_hot *hot; /* per rule, as rules */
   uint32_t nrules;
   uint32_t *inputs; /* decisions it reads */
   uint32_t ninputs;
@@ -240,6 +254,7 @@ static bool compile_text(build *B, const rs_text *t, const char *result_type, rs
   }
   if (st == RULECORE_OK) st = rulecore_compile(B->env, e, &x->prog);
   if (st == RULECORE_OK) {
+    x->constant = compile_constant(x->prog, &x->k);
     const ast *tree = api_expr_ast(e);
     collect_dep(tree->root, B);
     if (x->prog->nlocals > B->rs->max_locals) B->rs->max_locals = x->prog->nlocals;
@@ -452,7 +467,31 @@ static void build_decisions(build *B) {
         compile_text(B, &v, elem_name, &r->value);
       }
     }
-    qsort(dc->rules, dc->nrules, sizeof *dc->rules, cmp_rules);
+    if (dc->nrules > 1)
+      qsort(dc->rules, dc->nrules, sizeof *dc->rules, cmp_rules);
+    dc->hot = dc->nrules ? arena_alloc(&rs->arena, dc->nrules * sizeof *dc->hot) : NULL;
+    if (dc->nrules && !dc->hot) {
+      B->oom = true;
+      return;
+    }
+    for (uint32_t k = 0; k < dc->nrules; k++) {
+      const rs_rule *r = &dc->rules[k];
+      rs_hot *h = &dc->hot[k];
+      if (!r->when.prog)
+        h->wk = HOT_ALWAYS;
+      else if (r->when.constant)
+        h->wk = r->when.k.kind == V_BOOL && r->when.k.b ? HOT_ALWAYS : HOT_NEVER;
+      else if (r->when.prog->root->fam == F_BOOL)
+        h->wk = HOT_BOOL, h->when = r->when.prog->root;
+      else
+        h->wk = HOT_SLOW;
+      if (!r->value.prog)
+        h->vk = HOT_NONE;
+      else if (r->value.constant)
+        h->vk = HOT_CONST, h->k = r->value.k;
+      else
+        h->vk = HOT_EVAL, h->value = r->value.prog->root;
+    }
     if (dc->nrules > rs->max_rules) rs->max_rules = dc->nrules;
     rs->nrules += dc->nrules;
     if (bd->deflt.text) {
@@ -1034,10 +1073,10 @@ typedef struct run {
  * error in o->e.err. */
 static inline int run_bool(run *R, const rs_expr *x) {
   if (!x->prog) return EV_TRUE;
-  ev *e = &R->o->e;
+  if (x->constant) return x->k.kind == V_BOOL && x->k.b ? EV_TRUE : EV_FALSE;
+  ev *e = &R->o->e; /* e->err is NULL here: whoever takes an error clears it */
   const cnode *root = x->prog->root;
   int b;
-  e->err = NULL;
   if (LIKELY(root->fam == F_BOOL)) {
     b = root->fn.b(root, e);
   } else {
@@ -1053,8 +1092,11 @@ static inline int run_bool(run *R, const rs_expr *x) {
 }
 
 static inline bool run_value(run *R, const rs_expr *x, value *out) {
+  if (x->constant) {
+    *out = x->k;
+    return true;
+  }
   ev *e = &R->o->e;
-  e->err = NULL;
   *out = ev_value(x->prog->root, e);
   if (UNLIKELY(e->err != NULL)) {
     R->failed = x;
@@ -1080,6 +1122,7 @@ static void decision_error(run *R, uint32_t dec, const char *why) {
   }
   view->result = (value){.kind = V_ERROR, .s = why};
   o->vars[dc->var] = (value){.kind = V_ERROR, .s = pool_msg(o, "decision '%s' failed: %s", dc->name, why)};
+  o->e.err = NULL; /* taken */
 }
 
 static void eval_decision(run *R, uint32_t dec) {
@@ -1090,28 +1133,54 @@ static void eval_decision(run *R, uint32_t dec) {
   s->mstart = o->nmatched;
   s->mcount = 0;
   s->err_file = NULL;
-  uint32_t nvals = 0;
+  uint32_t nvals = 0, nmatched = 0;
   bool all = dc->hit != HIT_FIRST;
-  for (uint32_t k = 0; k < dc->nrules; k++) {
-    const rs_rule *r = &dc->rules[k];
-    int b = run_bool(R, &r->when);
-    if (b == EV_ERROR) {
-      decision_error(R, dec, pool_msg(o, "rule '%s': %s", r->id, o->e.err));
-      return;
+  ev *e = &o->e;
+  uint32_t *matched = o->matched + o->nmatched;
+  value *vals = o->tmp;
+  const rs_hot *hot = dc->hot;
+  for (uint32_t k = 0, n = dc->nrules; k < n; k++) {
+    const rs_hot *h = &hot[k];
+    int b;
+    if (LIKELY(h->wk == HOT_BOOL)) {
+      b = h->when->fn.b(h->when, e);
+      if (UNLIKELY(e->err != NULL)) {
+        R->failed = &dc->rules[k].when;
+        b = EV_ERROR;
+      }
+    } else if (h->wk == HOT_SLOW) {
+      b = run_bool(R, &dc->rules[k].when);
+    } else {
+      b = h->wk == HOT_ALWAYS ? EV_TRUE : EV_FALSE;
     }
-    if (b != EV_TRUE) continue;
-    o->matched[o->nmatched++] = k;
-    s->mcount++;
-    if (s->rule < 0) s->rule = (int32_t)k;
-    if (r->value.prog) {
-      if (!run_value(R, &r->value, &o->tmp[nvals])) {
-        decision_error(R, dec, pool_msg(o, "rule '%s': %s", r->id, o->e.err));
+    if (b != EV_TRUE) {
+      if (UNLIKELY(b == EV_ERROR)) {
+        o->nmatched += nmatched;
+        s->mcount = nmatched;
+        decision_error(R, dec, pool_msg(o, "rule '%s': %s", dc->rules[k].id, e->err));
+        return;
+      }
+      continue;
+    }
+    matched[nmatched++] = k;
+    if (h->vk == HOT_CONST) {
+      vals[nvals++] = h->k;
+    } else if (h->vk == HOT_EVAL) {
+      vals[nvals] = ev_value(h->value, e);
+      if (UNLIKELY(e->err != NULL)) {
+        R->failed = &dc->rules[k].value;
+        o->nmatched += nmatched;
+        s->mcount = nmatched;
+        decision_error(R, dec, pool_msg(o, "rule '%s': %s", dc->rules[k].id, e->err));
         return;
       }
       nvals++;
     }
     if (!all) break;
   }
+  o->nmatched += nmatched;
+  s->mcount = nmatched;
+  if (nmatched) s->rule = (int32_t)matched[0];
   value v = {0};
   if (s->mcount == 0 && dc->aggregate != AGG_COUNT && !(dc->hit == HIT_COLLECT && !dc->deflt.prog)) {
     if (!dc->deflt.prog && dc->aggregate != AGG_SUM) {
@@ -1204,6 +1273,7 @@ static void eval_validation(run *R, uint32_t i) {
   if (b == EV_ERROR) {
     R->failed = NULL;
     x->message = pool_msg(o, "cannot be checked: %s", o->e.err);
+    o->e.err = NULL;
     return;
   }
   value m;
@@ -1212,6 +1282,7 @@ static void eval_validation(run *R, uint32_t i) {
   } else if (!run_value(R, &v->message, &m)) {
     R->failed = NULL;
     x->message = pool_msg(o, "validation '%s' does not hold (its message failed: %s)", v->id, o->e.err);
+    o->e.err = NULL;
   } else {
     x->message = pool_msg(o, "%.*s", (int)m.n, m.s);
   }
