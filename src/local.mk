@@ -25,6 +25,7 @@ librulecore_core_la_SOURCES = \
 	%reldir%/ext.c %reldir%/ext.h %reldir%/ext_net.c \
 	%reldir%/sha256.c %reldir%/sha256.h \
 	%reldir%/ruleset.h %reldir%/luahost.c %reldir%/ruleset.c \
+	%reldir%/watch.c \
 	%reldir%/api.c %reldir%/api.h
 librulecore_core_la_CPPFLAGS = $(AM_CPPFLAGS) -DRULECORE_BUILDING \
 	$(TREE_SITTER_CFLAGS) $(JANSSON_CFLAGS) $(PCRE2_CFLAGS) $(LUA_CFLAGS)

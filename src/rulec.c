@@ -42,6 +42,8 @@ static const command commands[] = {
      "evaluate a ruleset's decisions (all, or the named ones and what they read) and validations"},
     {"test", rulec_rules_test, "test RULESET...",
      "run the tests the rule files declare: PASS/FAIL each, what differed, and N passed, N failed"},
+    {"watch", rulec_rules_watch, "watch RULESET --ctx FILE [--decision NAME]... [--format text|json]",
+     "evaluate a ruleset, then again after every reload as its files change, until SIGINT or SIGTERM"},
     {"conformance", rulec_conformance, "conformance [--skips FILE] [--verbose] [DIR...]",
      "run CEL conformance cases (JSON Lines) and report passed/failed/skipped per file"},
 };

@@ -29,6 +29,7 @@ bool rulec_is_ruleset(const char *path);
 int rulec_rules_check(int argc, char **argv);
 int rulec_rules_eval(int argc, char **argv);
 int rulec_rules_test(int argc, char **argv);
+int rulec_rules_watch(int argc, char **argv);
 /* conformance.c */
 int rulec_conformance(int argc, char **argv);
 

@@ -3,9 +3,12 @@
  *   rulec check PATH... [--format text|json]
  *   rulec eval PATH --ctx FILE [--decision NAME]... [--format text|json]
  *   rulec test PATH...
+ *   rulec watch PATH --ctx FILE [--decision NAME]... [--format text|json]
  * A PATH is a ruleset: a directory of rule files, or one .lua file.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,4 +212,115 @@ int rulec_rules_test(int argc, char **argv) {
   rulecore_decisions_free(out);
   free_opts(&o);
   return exit_code;
+}
+
+/* ---- rulec watch ---- */
+
+typedef struct watching {
+  rules_opts *o;
+  rulecore_watch *w;
+  pthread_mutex_t out_lock; /* the first evaluation and the callback's */
+} watching;
+
+/* Evaluate the version serving now and print it: "[rev R]" and the
+ * decisions ("[rev R unchanged]" after a reload that found the same
+ * files), or with --format json the object rulec eval prints, one line. */
+static void watch_show(watching *wt, bool unchanged) {
+  rules_opts *o = wt->o;
+  const rulecore_ruleset *rs = rulecore_watch_acquire(wt->w);
+  int exit_code = 0;
+  rulecore_activation *act = rulec_context(rulecore_ruleset_schema(rs), o->ctx,
+                                           o->json ? RULECORE_FORMAT_JSON : RULECORE_FORMAT_TEXT, &exit_code);
+  for (int k = 0; act && k < o->ndecisions; k++)
+    if (rulecore_ruleset_decision_index(rs, o->decisions[k]) < 0) {
+      if (o->json)
+        printf("{\"revision\": \"%s\", \"error\": \"the ruleset has no decision '%s'\"}\n", rulecore_ruleset_revision(rs),
+               o->decisions[k]);
+      else
+        printf("[rev %.7s] error: the ruleset has no decision '%s'\n", rulecore_ruleset_revision(rs), o->decisions[k]);
+      exit_code = 1;
+    }
+  if (act && !exit_code) {
+    rulecore_decisions *out = rulecore_decisions_new();
+    rulecore_status st = out ? rulecore_ruleset_eval(rs, act, o->ndecisions ? o->decisions : NULL,
+                                                     (size_t)o->ndecisions, out)
+                             : RULECORE_ERR_NOMEM;
+    if (st != RULECORE_OK) {
+      rulec_fail(st);
+    } else if (o->json) {
+      char *text = rulecore_decisions_render(out, RULECORE_FORMAT_JSON);
+      /* one line per attempt */
+      for (char *c = text; c && *c; c++)
+        if (*c == '\n') *c = ' ';
+      if (text) printf("%s\n", text);
+      rulecore_free(text);
+    } else {
+      printf("[rev %.7s%s]\n", rulecore_ruleset_revision(rs), unchanged ? " unchanged" : "");
+      rulec_print_owned(stdout, rulecore_decisions_render(out, RULECORE_FORMAT_TEXT));
+    }
+    rulecore_decisions_free(out); /* before the release: it held a reference of its own */
+  }
+  rulecore_activation_free(act);
+  rulecore_watch_release(wt->w, rs);
+  fflush(stdout);
+  fflush(stderr);
+}
+
+static void watch_reloaded(void *user, rulecore_reload_outcome outcome, const char *revision,
+                           const rulecore_diagnostics *d) {
+  watching *wt = user;
+  pthread_mutex_lock(&wt->out_lock);
+  if (outcome == RULECORE_RELOAD_FAILED) {
+    size_t n = rulecore_diagnostics_error_count(d);
+    if (wt->o->json) {
+      char *text = rulecore_diagnostics_render(d, RULECORE_FORMAT_JSON);
+      for (char *c = text; c && *c; c++)
+        if (*c == '\n') *c = ' ';
+      printf("{\"kept\": \"%s\", \"diagnostics\": %s}\n", revision, text ? text : "[]");
+      rulecore_free(text);
+    } else {
+      rulec_print_owned(stdout, rulecore_diagnostics_render(d, RULECORE_FORMAT_TEXT));
+      printf("[rev %.7s kept: reload failed, %zu error%s]\n", revision, n ? n : 1, n == 1 || !n ? "" : "s");
+    }
+    fflush(stdout);
+  } else {
+    watch_show(wt, outcome == RULECORE_RELOAD_UNCHANGED);
+  }
+  pthread_mutex_unlock(&wt->out_lock);
+}
+
+int rulec_rules_watch(int argc, char **argv) {
+  rules_opts o = {0};
+  int rc = parse_opts(argc, argv, &o, true);
+  if (rc) {
+    free_opts(&o);
+    return rc;
+  }
+  /* the signals wait for sigwait here, in every thread the watch starts too */
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop, NULL);
+  watching wt = {.o = &o};
+  pthread_mutex_init(&wt.out_lock, NULL);
+  rulecore_watch_options opt = {.on_reload = watch_reloaded, .user = &wt};
+  rulecore_diagnostics *d = NULL;
+  pthread_mutex_lock(&wt.out_lock); /* the callback prints after the first evaluation */
+  rulecore_status st = rulecore_watch_new(NULL, o.paths[0], &opt, &wt.w, &d);
+  if (st != RULECORE_OK) {
+    pthread_mutex_unlock(&wt.out_lock);
+    rulec_print_owned(stderr, rulecore_diagnostics_render(d, RULECORE_FORMAT_TEXT));
+    rulecore_diagnostics_free(d);
+    free_opts(&o);
+    return st == RULECORE_ERR_SOURCE || st == RULECORE_ERR_IO ? 1 : rulec_fail(st);
+  }
+  watch_show(&wt, false);
+  pthread_mutex_unlock(&wt.out_lock);
+  int sig = 0;
+  sigwait(&stop, &sig);
+  rulecore_watch_free(wt.w);
+  pthread_mutex_destroy(&wt.out_lock);
+  free_opts(&o);
+  return 0;
 }
