@@ -11,9 +11,9 @@
  * releasers of that generation decrement `pending` instead: whoever brings
  * it to zero (once the swapper's count is in) frees the version.  So the
  * hot path is two atomic operations and no lock, and a version is freed
- * only when its last holder has let it go.  A slot is reused RING
- * generations later, and only once free (the swapper waits, which a holder
- * keeping a version through RING reloads would make it do).
+ * only when its last holder has let it go.  A swap takes the next free
+ * slot, skipping generations whose slot a holder still keeps; only RING
+ * versions held at once would make the swapper wait.
  *
  * Watching.  One thread per watch: inotify on the ruleset's directory and
  * its subdirectories (for a single file, its directory), or polling of a
@@ -72,6 +72,8 @@ struct rulecore_watch {
 
   pthread_t thread;
   bool thread_started;
+  int ino;          /* the thread's inotify descriptor; -1: polling */
+  char seen[65];    /* polling: the fingerprint of the files last loaded */
   int wake[2]; /* a pipe: a byte written stops the thread */
 };
 
@@ -115,12 +117,17 @@ RULECORE_API void rulecore_watch_release(rulecore_watch *w, const rulecore_rules
 static void publish(rulecore_watch *w, rulecore_ruleset *rs) {
   uint64_t cur = atomic_load(&w->word);
   uint32_t gen = (uint32_t)(cur >> 32), next = gen + 1;
-  slot *ns = &w->ring[next % RING];
-  /* free unless a holder kept the version of RING reloads ago */
-  while (atomic_load(&ns->rs) != NULL) {
-    struct timespec ms = {0, 1000000};
-    nanosleep(&ms, NULL);
+  /* the next free slot: generations whose slot a holder still keeps are
+   * skipped; only RING versions held at once make the swapper wait */
+  while (atomic_load(&w->ring[next % RING].rs) != NULL) {
+    if (next - gen >= RING) {
+      struct timespec ms = {0, 1000000};
+      nanosleep(&ms, NULL);
+      next = gen;
+    }
+    next++;
   }
+  slot *ns = &w->ring[next % RING];
   atomic_store(&ns->pending, 0);
   atomic_store(&ns->rs, rs);
   uint64_t old = atomic_exchange_explicit(&w->word, (uint64_t)next << 32, memory_order_acq_rel);
@@ -333,22 +340,16 @@ static bool wait_for(rulecore_watch *w, int fd, int ms) {
   return r > 0 && (p[0].revents & POLLIN);
 }
 
-typedef struct watcher {
-  int fd;             /* inotify; -1: polling */
-  char seen[65];      /* polling: the fingerprint of the files serving or last tried */
-} watcher;
-
-static _Thread_local watcher *current_watcher; /* for still_quiet, on the watch's thread */
-
+/* Whether the files stayed as they were when the load began (on the
+ * watch's thread). */
 static bool still_quiet(rulecore_watch *w) {
-  watcher *t = current_watcher;
-  if (t->fd >= 0) {
-    struct pollfd p = {t->fd, POLLIN, 0};
+  if (w->ino >= 0) {
+    struct pollfd p = {w->ino, POLLIN, 0};
     return poll(&p, 1, 0) == 0;
   }
   char now[65];
   fingerprint(w, now);
-  return strcmp(now, t->seen) == 0;
+  return strcmp(now, w->seen) == 0;
 }
 
 static void set_polling(rulecore_watch *w, bool polling) {
@@ -359,32 +360,28 @@ static void set_polling(rulecore_watch *w, bool polling) {
 
 static void *watch_thread(void *arg) {
   rulecore_watch *w = arg;
-  watcher t = {.fd = w->opt.poll ? -1 : inotify_open(w)};
-  current_watcher = &t;
-  set_polling(w, t.fd < 0);
-  fingerprint(w, t.seen);
   const int debounce = (int)w->opt.debounce_ms, poll_ms = (int)w->opt.poll_ms;
   for (;;) {
     /* wait for a change */
     bool dirty = false;
-    if (t.fd >= 0) {
-      if (wait_for(w, t.fd, -1)) break;
+    if (w->ino >= 0) {
+      if (wait_for(w, w->ino, -1)) break;
       events ev = {0};
-      drain(t.fd, &ev);
+      drain(w->ino, &ev);
       dirty = ev.any;
       if (ev.rearm) {
-        close(t.fd);
-        t.fd = inotify_open(w); /* -1 while the directory is gone: poll until it is back */
-        set_polling(w, t.fd < 0);
+        close(w->ino);
+        w->ino = inotify_open(w); /* -1 while the directory is gone: poll until it is back */
+        set_polling(w, w->ino < 0);
       }
     } else {
       if (wait_for(w, -1, poll_ms)) break;
       char now[65];
       fingerprint(w, now);
-      dirty = strcmp(now, t.seen) != 0;
-      if (!w->opt.poll && t.fd < 0) { /* inotify lost (directory gone, or out of watches): try again */
-        t.fd = inotify_open(w);
-        set_polling(w, t.fd < 0);
+      dirty = strcmp(now, w->seen) != 0;
+      if (!w->opt.poll && w->ino < 0) { /* inotify lost (directory gone, or out of watches): try again */
+        w->ino = inotify_open(w);
+        set_polling(w, w->ino < 0);
       }
     }
     if (!dirty) continue;
@@ -392,20 +389,20 @@ static void *watch_thread(void *arg) {
      * a load during which they changed is thrown away and the wait resumes */
     bool stop = false;
     for (;;) {
-      if (t.fd >= 0) {
-        if (wait_for(w, t.fd, debounce)) {
+      if (w->ino >= 0) {
+        if (wait_for(w, w->ino, debounce)) {
           stop = true;
           break;
         }
-        struct pollfd p = {t.fd, POLLIN, 0};
+        struct pollfd p = {w->ino, POLLIN, 0};
         if (poll(&p, 1, 0) > 0) {
           events ev = {0};
-          drain(t.fd, &ev);
+          drain(w->ino, &ev);
           if (ev.rearm) {
-            close(t.fd);
-            t.fd = inotify_open(w);
-            set_polling(w, t.fd < 0);
-            if (t.fd < 0) fingerprint(w, t.seen);
+            close(w->ino);
+            w->ino = inotify_open(w);
+            set_polling(w, w->ino < 0);
+            if (w->ino < 0) fingerprint(w, w->seen);
           }
           continue;
         }
@@ -416,21 +413,21 @@ static void *watch_thread(void *arg) {
           stop = true;
           break;
         }
-        fingerprint(w, t.seen);
-        if (strcmp(before, t.seen) != 0) continue;
+        fingerprint(w, w->seen);
+        if (strcmp(before, w->seen) != 0) continue;
       }
       if (reload(w, still_quiet, NULL) != RULECORE_RELOAD_NONE) break;
-      if (t.fd < 0) fingerprint(w, t.seen);
+      if (w->ino < 0) fingerprint(w, w->seen);
     }
     if (stop) break;
   }
-  if (t.fd >= 0) close(t.fd);
   return NULL;
 }
 
 /* ---- the handle ---- */
 
 static void watch_destroy(rulecore_watch *w) {
+  if (w->ino >= 0) close(w->ino);
   for (uint32_t i = 0; i < RING; i++) rulecore_ruleset_free(atomic_load(&w->ring[i].rs));
   rulecore_diagnostics_free(w->last_diags);
   rulecore_env_free(w->env);
@@ -450,15 +447,9 @@ RULECORE_API rulecore_status rulecore_watch_new(const rulecore_env *env, const c
   if (!out) return RULECORE_ERR_ARGUMENT;
   *out = NULL;
   if (!path) return RULECORE_ERR_ARGUMENT;
-  rulecore_ruleset *rs = NULL;
-  rulecore_status st = rulecore_ruleset_load(env, path, &rs, diagnostics);
-  if (st != RULECORE_OK) return st;
   rulecore_watch *w = mem_calloc(1, sizeof *w);
-  if (!w) {
-    rulecore_ruleset_free(rs);
-    return RULECORE_ERR_NOMEM;
-  }
-  w->wake[0] = w->wake[1] = -1;
+  if (!w) return RULECORE_ERR_NOMEM;
+  w->wake[0] = w->wake[1] = w->ino = -1;
   pthread_mutex_init(&w->reload_lock, NULL);
   pthread_mutex_init(&w->status_lock, NULL);
   if (options) w->opt = *options;
@@ -467,21 +458,29 @@ RULECORE_API rulecore_status rulecore_watch_new(const rulecore_env *env, const c
   w->env = rulecore_env_new();
   w->path = mem_strndup(path, strlen(path));
   struct stat sb;
-  bool is_dir = stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
-  if (is_dir) {
+  if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
     w->dir = mem_strndup(path, strlen(path));
   } else {
     const char *slash = strrchr(path, '/');
-    w->dir = slash ? mem_strndup(path, (size_t)(slash - path) + (slash == path)) : mem_strndup(".", strlen("."));
+    w->dir = slash ? mem_strndup(path, (size_t)(slash - path) + (slash == path)) : mem_strndup(".", 1);
   }
   bool ok = w->env && w->path && w->dir && pipe2(w->wake, O_CLOEXEC) == 0;
   for (int l = 0; ok && l <= RULECORE_LIMIT_LOAD_INSTRUCTIONS; l++)
     ok = rulecore_env_set_limit(w->env, (rulecore_limit)l,
                                 rulecore_env_limit(env ? env : api_default_env(), (rulecore_limit)l)) == RULECORE_OK;
   if (!ok) {
-    rulecore_ruleset_free(rs);
     watch_destroy(w);
     return RULECORE_ERR_NOMEM;
+  }
+  /* watch first, then load: a change after this point is seen */
+  if (!w->opt.poll) w->ino = inotify_open(w);
+  w->st.polling = w->ino < 0;
+  fingerprint(w, w->seen);
+  rulecore_ruleset *rs = NULL;
+  rulecore_status st = rulecore_ruleset_load(w->env, path, &rs, diagnostics);
+  if (st != RULECORE_OK) {
+    watch_destroy(w);
+    return st;
   }
   atomic_store(&w->ring[0].rs, rs);
   atomic_store(&w->word, 0);

@@ -112,6 +112,18 @@ t_check_ruleset_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 t_check_ruleset_LDADD = librulecore_core.la $(CHECK_LIBS) -lpthread
 endif
 
+# Watched rulesets (src/watch.c): reloads by inotify and polling, the
+# last good version kept, and the stress cases: evaluating threads while a
+# writer replaces the files hundreds of times (rename, in place, ConfigMap).
+if HAVE_CHECK
+check_PROGRAMS += t/check_watch
+TESTS += t/check_watch
+t_check_watch_SOURCES = t/check_watch.c t/check_main.h
+t_check_watch_CPPFLAGS = $(t_check_cppflags)
+t_check_watch_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+t_check_watch_LDADD = librulecore_core.la $(CHECK_LIBS) -lpthread
+endif
+
 # The tests the bundled rulesets declare (rules/*/ and t/rulesets/*/), run
 # by `rulec test`: one TAP line per ruleset test.
 TESTS += t/rulesets.sh
