@@ -19,6 +19,8 @@
  * written), 2 for usage and setup errors.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdbool.h>
@@ -636,6 +638,109 @@ static measure run_w4_ruleset(bench *b, const ruleset *per_rule) {
   return m;
 }
 
+/* ---- Watched rulesets: acquire + release; a change until it serves ---- */
+
+typedef struct watch_case {
+  rulecore_watch *w;
+  atomic_bool stop;
+} watch_case;
+
+static uint64_t batch_acquire(void *arg, uint64_t n) {
+  watch_case *c = arg;
+  uint64_t sum = 0;
+  for (uint64_t k = 0; k < n; k++) {
+    const rulecore_ruleset *rs = rulecore_watch_acquire(c->w);
+    sum += (uintptr_t)rs & 0xff;
+    rulecore_watch_release(c->w, rs);
+  }
+  return sum;
+}
+
+/* The other thread of the two-thread row: acquires and releases until told. */
+static void *acquire_loop(void *arg) {
+  watch_case *c = arg;
+  while (!atomic_load_explicit(&c->stop, memory_order_relaxed)) sink += batch_acquire(c, 1024);
+  return NULL;
+}
+
+/* Rewrite W4's rule file with a different comment at its end (a new
+ * revision), the way an editor saves: truncate and write. */
+static bool touch_w4(bench *b, const char *dir, int k) {
+  if (!write_w4_ruleset(b, dir)) return false;
+  char path[4200];
+  snprintf(path, sizeof path, "%s/w4.lua", dir);
+  FILE *f = fopen(path, "a");
+  if (!f) return false;
+  fprintf(f, "-- change %d\n", k);
+  return fclose(f) == 0;
+}
+
+/* Acquire + release on a watch of W4's ruleset, alone and with a second
+ * thread doing the same; then the time from rewriting a file to its new
+ * revision serving, with the default debounce (median of CHANGES). */
+#define CHANGES 9
+static void run_watch(bench *b, measure *alone, measure *two, measure *change) {
+  char dir[] = "/tmp/rulecore-bench-watch-XXXXXX";
+  if (!mkdtemp(dir) || !touch_w4(b, dir, 0)) {
+    fprintf(stderr, "bench: watch: cannot write W4's ruleset in %s\n", dir);
+    b->wrong = true;
+    return;
+  }
+  watch_case c = {0};
+  rulecore_diagnostics *diags = NULL;
+  rulecore_status status = rulecore_watch_new(NULL, dir, NULL, &c.w, &diags);
+  if (status != RULECORE_OK) {
+    print_diagnostics("watching W4 as a ruleset", status, diags);
+    b->wrong = true;
+  }
+  rulecore_diagnostics_free(diags);
+  if (c.w) {
+    *alone = measure_batch(batch_acquire, &c);
+    pthread_t other;
+    if (pthread_create(&other, NULL, acquire_loop, &c) == 0) {
+      *two = measure_batch(batch_acquire, &c);
+      atomic_store(&c.stop, true);
+      pthread_join(other, NULL);
+    }
+    double ns[CHANGES];
+    int done = 0;
+    for (int k = 1; k <= CHANGES; k++) {
+      char before[65];
+      const rulecore_ruleset *rs = rulecore_watch_acquire(c.w);
+      snprintf(before, sizeof before, "%s", rulecore_ruleset_revision(rs));
+      rulecore_watch_release(c.w, rs);
+      double t0 = now_seconds(), t1 = t0;
+      if (!touch_w4(b, dir, k)) break;
+      bool swapped = false;
+      while (!swapped && (t1 = now_seconds()) - t0 < 5) {
+        rs = rulecore_watch_acquire(c.w);
+        swapped = strcmp(rulecore_ruleset_revision(rs), before) != 0;
+        rulecore_watch_release(c.w, rs);
+        if (!swapped) {
+          struct timespec us = {0, 200000};
+          nanosleep(&us, NULL);
+        }
+      }
+      if (!swapped) break;
+      ns[done++] = (t1 - t0) * 1e9;
+    }
+    if (done == CHANGES) {
+      qsort(ns, CHANGES, sizeof ns[0], compare_double);
+      *change = (measure){.ns = ns[CHANGES / 2], .done = true};
+    } else {
+      fprintf(stderr, "bench: watch: change %d never served\n", done + 1);
+      b->wrong = true;
+    }
+    rulecore_watch_free(c.w);
+  }
+  char path[4200];
+  snprintf(path, sizeof path, "%s/w4.lua", dir);
+  remove(path);
+  snprintf(path, sizeof path, "%s/w4.schema.json", dir);
+  remove(path);
+  rmdir(dir);
+}
+
 /* Loading (running the rule files, checking, compiling) the flagship ruleset. */
 typedef struct load_case {
   const char *path;
@@ -879,7 +984,9 @@ static void print_table(const row *rows, size_t n) {
   }
   printf("(a unit: one evaluation for W1-W3, one context (every rule) for W4, one call of\n"
          " rulecore_ruleset_eval for W4 as a ruleset, one compile for C1, one rulecore_ruleset_load\n"
-         " of rules/architecture, one context for the fills)\n");
+         " of rules/architecture, one acquire + release for the watch (with 2 threads: each\n"
+         " doing it at once), one file rewritten until its revision serves, default debounce\n"
+         " 100 ms, for change->serving, one context for the fills)\n");
 }
 
 /* Write one number per key to path: every ns figure, then W1's
@@ -954,6 +1061,9 @@ int main(int argc, char **argv) {
        .zero_allocs = true},
       {.name = "C1 (compile W2)", .ns_key = "C1_ns", .alloc_key = "C1_allocs", .target_ns = 20000},
       {.name = "load flagship ruleset", .ns_key = "flagship_load_ns", .alloc_key = "flagship_load_allocs"},
+      {.name = "watch acquire+release", .ns_key = "watch_acquire_release_ns", .target_ns = 20},
+      {.name = "  ... 2 threads", .ns_key = "watch_acquire_release_2threads_ns"},
+      {.name = "watch change->serving", .ns_key = "watch_change_to_serving_ns", .target_ns = 200e6},
       {.name = "fill from JSON text", .ns_key = "fill_json_ns", .alloc_key = "fill_json_allocs"},
       {.name = "fill through slots", .ns_key = "fill_slots_ns", .alloc_key = "fill_slots_allocs"},
   };
@@ -966,6 +1076,9 @@ int main(int argc, char **argv) {
     ROW_W4_RULESET,
     ROW_C1,
     ROW_LOAD,
+    ROW_WATCH,
+    ROW_WATCH_2,
+    ROW_WATCH_CHANGE,
     ROW_FILL_JSON,
     ROW_FILL_SLOTS,
     N_ROWS
@@ -997,6 +1110,10 @@ int main(int argc, char **argv) {
       rows[ROW_LOAD].m.done = false;
     }
   }
+
+  /* The same ruleset watched: the hot path of reloadable rules, and how
+   * soon a change serves. */
+  run_watch(&b, &rows[ROW_WATCH].m, &rows[ROW_WATCH_2].m, &rows[ROW_WATCH_CHANGE].m);
 
   /* C1: compile W2 from source against the loaded schema. */
   const char *c1_of = json_string_value(json_object_get(json_object_get(b.doc, "C1"), "expr_of"));
