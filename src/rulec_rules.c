@@ -15,6 +15,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <jansson.h>
+
 #include "rulecore.h"
 #include "rulec.h"
 
@@ -250,6 +252,8 @@ static void watch_show(watching *wt, bool unchanged) {
     } else if (o->json) {
       char *text = rulecore_decisions_render(out, RULECORE_FORMAT_JSON);
       /* one line per attempt */
+      size_t len = text ? strlen(text) : 0;
+      while (len && (text[len - 1] == '\n' || text[len - 1] == ' ')) text[--len] = '\0';
       for (char *c = text; c && *c; c++)
         if (*c == '\n') *c = ' ';
       if (text) printf("%s\n", text);
@@ -273,10 +277,13 @@ static void watch_reloaded(void *user, rulecore_reload_outcome outcome, const ch
   if (outcome == RULECORE_RELOAD_FAILED) {
     size_t n = rulecore_diagnostics_error_count(d);
     if (wt->o->json) {
+      /* the rendering's list of diagnostics, on one line */
       char *text = rulecore_diagnostics_render(d, RULECORE_FORMAT_JSON);
-      for (char *c = text; c && *c; c++)
-        if (*c == '\n') *c = ' ';
-      printf("{\"kept\": \"%s\", \"diagnostics\": %s}\n", revision, text ? text : "[]");
+      json_t *doc = text ? json_loads(text, 0, NULL) : NULL;
+      char *list = doc ? json_dumps(json_object_get(doc, "diagnostics"), JSON_COMPACT) : NULL;
+      printf("{\"kept\": \"%s\", \"diagnostics\": %s}\n", revision, list ? list : "[]");
+      free(list);
+      json_decref(doc);
       rulecore_free(text);
     } else {
       rulec_print_owned(stdout, rulecore_diagnostics_render(d, RULECORE_FORMAT_TEXT));

@@ -128,3 +128,7 @@ endif
 # by `rulec test`: one TAP line per ruleset test.
 TESTS += t/rulesets.sh
 EXTRA_DIST += t/rulesets.sh t/rulesets rules
+
+# rulec watch on a scratch copy of a ruleset, changed while it runs.
+TESTS += t/watch.sh
+EXTRA_DIST += t/watch.sh
