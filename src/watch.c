@@ -273,39 +273,39 @@ static void fingerprint(rulecore_watch *w, char out[65]) {
   sha256_hex(&h, out);
 }
 
-static void add_watches(int fd, const char *dir, int depth) {
+/* Watch dir and its subdirectories; false when a watch could not be added
+ * (out of watches: ENOSPC), so that a change there would go unseen. */
+static bool add_watches(int fd, const char *dir, int depth) {
   if (inotify_add_watch(fd, dir,
                         IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB |
                             IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | (depth ? IN_DONT_FOLLOW : 0)) < 0)
-    return;
-  if (depth >= MAX_DEPTH) return;
+    return depth > 0 && errno != ENOSPC && errno != ENOMEM; /* a subdirectory gone meanwhile is no loss */
+  if (depth >= MAX_DEPTH) return true;
   DIR *dp = opendir(dir);
-  if (!dp) return;
+  if (!dp) return depth > 0;
+  bool ok = true;
   struct dirent *e;
   char path[PATH_MAX];
-  while ((e = readdir(dp))) {
-    if (ignored_name(e->d_name) || strcmp(e->d_name, ".") == 0 || e->d_name[0] == '.') continue;
+  while (ok && (e = readdir(dp))) {
+    if (e->d_name[0] == '.' || ignored_name(e->d_name)) continue;
     if (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN) continue;
     snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
     struct stat sb;
-    if (lstat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) add_watches(fd, path, depth + 1);
+    if (lstat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) ok = add_watches(fd, path, depth + 1);
   }
   closedir(dp);
+  return ok;
 }
 
 /* An inotify descriptor watching w->dir and its subdirectories; -1 when
- * inotify cannot be had (or the directory is missing). */
+ * inotify cannot be had, is out of watches, or the directory is missing. */
 static int inotify_open(rulecore_watch *w) {
   int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (fd < 0) return -1;
-  if (inotify_add_watch(fd, w->dir, IN_ONLYDIR | IN_CREATE) < 0) { /* probe: exists, and a watch is left */
+  if (!add_watches(fd, w->dir, 0)) {
     close(fd);
     return -1;
   }
-  close(fd);
-  fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-  if (fd < 0) return -1;
-  add_watches(fd, w->dir, 0);
   return fd;
 }
 
