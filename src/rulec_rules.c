@@ -322,6 +322,8 @@ int rulec_rules_watch(int argc, char **argv) {
     free_opts(&o);
     return st == RULECORE_ERR_SOURCE || st == RULECORE_ERR_IO ? 1 : rulec_fail(st);
   }
+  if (rulecore_diagnostics_count(d)) rulec_print_owned(stderr, rulecore_diagnostics_render(d, RULECORE_FORMAT_TEXT));
+  rulecore_diagnostics_free(d);
   watch_show(&wt, false);
   pthread_mutex_unlock(&wt.out_lock);
   int sig = 0;
