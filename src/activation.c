@@ -454,7 +454,7 @@ RULECORE_API rulecore_status rulecore_activation_end(rulecore_activation *a) {
   }
   frame f = a->stack[--a->depth];
   size_t count = a->nitems - f.base;
-  value *items = a->items + f.base;
+  value *items = a->items ? a->items + f.base : NULL; /* NULL + 0 is undefined: nothing built yet */
   value built;
   if (f.kind == FRAME_LIST) {
     vlist *l = pool_alloc(&a->pool, sizeof(vlist) + count * sizeof(value));

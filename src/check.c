@@ -499,6 +499,10 @@ static const type *resolve_call(checker *c, const char *fn, bool method, const t
     format_args(&b, NULL, o->params, o->nparams);
   }
   if (!listed) buf_printf(&b, " none as a %s", method ? "method" : "global function");
+  if (b.oom) {
+    buf_release(&b);
+    return oom(c);
+  }
   report(c, RULECORE_DIAG_NO_MATCHING_OVERLOAD, at, "%s", b.data ? b.data : "no matching overload");
   buf_release(&b);
   return T_ERROR;

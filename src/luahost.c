@@ -1277,7 +1277,20 @@ static int run_file(lua_State *L, host *h, uint32_t fi) {
     h->including[h->ninc++] = fi;
     st = lua_pcall(L, 0, 0, -2);
   }
-  if (st != LUA_OK) report_lua_error(L, h, st, fi);
+  if (st != LUA_OK) {
+    report_lua_error(L, h, st, fi);
+  } else if (h->mem_hit || h->instr_hit) { /* the limit's error was caught by the file (pcall) */
+    rs_loc at;
+    loc_line(h, &at, fi, 0);
+    if (h->mem_hit)
+      rs_report(h->b, h->d, &at, RULECORE_DIAG_RULESET_LIMIT,
+                "memory limit exceeded: loading may use at most %llu bytes (RULECORE_LIMIT_LOAD_MEMORY)",
+                (unsigned long long)h->lim->memory);
+    else
+      rs_report(h->b, h->d, &at, RULECORE_DIAG_RULESET_LIMIT,
+                "instruction limit exceeded: loading may run at most %llu Lua instructions (an endless loop?; "
+                "RULECORE_LIMIT_LOAD_INSTRUCTIONS)", (unsigned long long)h->lim->instructions);
+  }
   lua_settop(L, 0);
   return st;
 }

@@ -296,9 +296,11 @@ static uint32_t *deps_take(build *B, uint32_t *n) {
 
 /* Whether name is a plain CEL identifier (not reserved): what the parser
  * reads as one. */
-static bool is_identifier(const char *name) {
+static bool is_identifier(build *B, const char *name) {
   rulecore_expr *e = NULL;
-  if (rulecore_parse(NULL, name, strlen(name), NULL, &e, NULL) != RULECORE_OK) return false;
+  rulecore_status st = rulecore_parse(NULL, name, strlen(name), NULL, &e, NULL);
+  if (st == RULECORE_ERR_NOMEM) B->oom = true;
+  if (st != RULECORE_OK) return st == RULECORE_ERR_NOMEM;
   const ast *t = api_expr_ast(e);
   bool ok = t->root->kind == AST_IDENT && !t->root->u.ident.absolute && strcmp(t->root->u.ident.name, name) == 0;
   rulecore_expr_free(e);
@@ -354,6 +356,7 @@ static bool visit(build *B, uint32_t dec, uint8_t *colour, uint32_t *path, uint3
         buf_puts(&msg, " -> ");
       }
       buf_puts(&msg, rs->decisions[in].name);
+      if (msg.oom) B->oom = true;
       rs_report(B->b, B->d, &rs->decisions[in].loc, RULECORE_DIAG_DECISION_CYCLE,
                 "decisions read each other in a cycle: %s", msg.data ? msg.data : "?");
       buf_release(&msg);
@@ -711,7 +714,7 @@ static rulecore_status ruleset_build(build *B) {
     } else {
       dc->hit_name = hit_names[bd->hit];
     }
-    if (!is_identifier(bd->name)) {
+    if (!is_identifier(B, bd->name)) {
       rs_report(b, B->d, &bd->loc, RULECORE_DIAG_RULESET_INVALID,
                 "decision '%s': a decision's name must be an identifier (letters, digits and '_'; not a reserved word), "
                 "since expressions read it by name",
@@ -1182,7 +1185,8 @@ static void eval_decision(run *R, uint32_t dec) {
   s->mcount = nmatched;
   if (nmatched) s->rule = (int32_t)matched[0];
   value v = {0};
-  if (s->mcount == 0 && dc->aggregate != AGG_COUNT && !(dc->hit == HIT_COLLECT && !dc->deflt.prog)) {
+  bool minmax = dc->aggregate == AGG_MIN || dc->aggregate == AGG_MAX;
+  if (s->mcount == 0 && dc->aggregate != AGG_COUNT && !(dc->hit == HIT_COLLECT && !minmax && !dc->deflt.prog)) {
     if (!dc->deflt.prog && dc->aggregate != AGG_SUM) {
       s->outcome = RULECORE_OUTCOME_NO_MATCH;
       o->views[dec].result = (value){.kind = V_NULL};
