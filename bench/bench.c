@@ -1064,7 +1064,8 @@ int main(int argc, char **argv) {
       {.name = "watch acquire+release", .ns_key = "watch_acquire_release_ns", .target_ns = 20},
       {.name = "  ... 2 threads", .ns_key = "watch_acquire_release_2threads_ns"},
       {.name = "watch change->serving", .ns_key = "watch_change_to_serving_ns", .target_ns = 200e6},
-      {.name = "fill from JSON text", .ns_key = "fill_json_ns", .alloc_key = "fill_json_allocs"},
+      {.name = "fill from JSON text", .ns_key = "fill_json_ns", .alloc_key = "fill_json_allocs", .target_ns = 1000,
+       .zero_allocs = true},
       {.name = "fill through slots", .ns_key = "fill_slots_ns", .alloc_key = "fill_slots_allocs"},
   };
   enum {

@@ -16,7 +16,7 @@
 #include "literal.h"
 #include "rtime.h"
 
-#define MAX_DEPTH 64
+#define MAX_DEPTH ACT_MAX_DEPTH
 
 typedef enum frame_kind { FRAME_LIST, FRAME_MAP, FRAME_RECORD } frame_kind;
 
@@ -34,6 +34,10 @@ struct rulecore_activation {
   uint32_t nvars;
   value *vars;
   value *saved;                 /* vars before a JSON fill, to undo it */
+  uint32_t *named;              /* per variable: the JSON fill that named it */
+  uint32_t fill;                /* the current JSON fill, counting */
+  void *buffers[ACT_BUFFERS];   /* the JSON reader's, kept for the next fill */
+  size_t buffer_caps[ACT_BUFFERS];
   const schema_var **by_index;  /* variables in declaration order */
   uint32_t *field_base;         /* slot of each record variable's field 0 */
   vrecord **records;            /* per record variable: its fields' storage */
@@ -129,10 +133,11 @@ RULECORE_API rulecore_activation *rulecore_activation_new(rulecore_schema *schem
   size_t n = a->nvars ? a->nvars : 1;
   a->vars = mem_calloc(n, sizeof(value));
   a->saved = mem_calloc(n, sizeof(value));
+  a->named = mem_calloc(n, sizeof(uint32_t));
   a->field_base = mem_calloc(n, sizeof(uint32_t));
   a->records = mem_calloc(n, sizeof(vrecord *));
   a->by_index = schema ? vars_by_index(schema) : mem_calloc(1, sizeof *a->by_index);
-  if (!a->vars || !a->saved || !a->field_base || !a->records || !a->by_index) {
+  if (!a->vars || !a->saved || !a->named || !a->field_base || !a->records || !a->by_index) {
     rulecore_activation_free(a);
     return NULL;
   }
@@ -170,6 +175,8 @@ RULECORE_API void rulecore_activation_free(rulecore_activation *a) {
   mem_free(a->records);
   mem_free(a->vars);
   mem_free(a->saved);
+  mem_free(a->named);
+  for (int i = 0; i < ACT_BUFFERS; i++) mem_free(a->buffers[i]);
   mem_free(a->field_base);
   mem_free((void *)a->by_index);
   mem_free(a->items);
@@ -190,7 +197,7 @@ const rulecore_schema *act_schema(const rulecore_activation *a) { return a->sche
 /* Whether v may be stored where type t is declared, converting numbers as
  * CEL's JSON mapping does (an int into a double or a non-negative int
  * into a uint). */
-static bool fits(const type *t, value *v) {
+bool act_fits(const type *t, value *v) {
   switch (t->kind) {
   case TYPE_DYN:
   case TYPE_PARAM: return true;
@@ -239,7 +246,7 @@ static const type *expected(rulecore_activation *a, int32_t slot, uint32_t *var,
   if (f->kind == FRAME_MAP) {
     if (f->t->kind != TYPE_MAP) return T_DYN;
     value k = a->key;
-    return fits(f->t->key, &k) ? f->t->elem : NULL;
+    return act_fits(f->t->key, &k) ? f->t->elem : NULL;
   }
   if (a->key.kind != V_STRING) return NULL;
   const record_field *rf = type_field(f->t, a->key.s);
@@ -263,7 +270,7 @@ static rulecore_status store(rulecore_activation *a, int32_t slot, value v) {
   uint32_t var = 0;
   int64_t field = -1;
   const type *t = expected(a, slot, &var, &field);
-  if (!t || !fits(t, &v)) {
+  if (!t || !act_fits(t, &v)) {
     if (a->depth) builder_abort(a);
     return RULECORE_ERR_ARGUMENT;
   }
@@ -284,7 +291,7 @@ static rulecore_status store(rulecore_activation *a, int32_t slot, value v) {
   if (f->kind != FRAME_LIST) {
     value k = a->key;
     if (f->kind == FRAME_RECORD) k = v_uint(type_field(f->t, a->key.s)->index);
-    else if (f->t->kind == TYPE_MAP) fits(f->t->key, &k);
+    else if (f->t->kind == TYPE_MAP) act_fits(f->t->key, &k);
     a->has_key = false;
     if (!push_item(a, k)) {
       builder_abort(a);
@@ -401,15 +408,6 @@ RULECORE_API rulecore_status rulecore_activation_begin_map(rulecore_activation *
   return begin(a, slot, false, NULL);
 }
 
-rulecore_status act_begin_record(rulecore_activation *a, int32_t slot, const char *type_name) {
-  const type *rt = a && a->schema && type_name ? schema_record(a->schema, type_name) : NULL;
-  if (!rt) {
-    if (a) builder_abort(a);
-    return RULECORE_ERR_ARGUMENT;
-  }
-  return begin(a, slot, false, rt);
-}
-
 static rulecore_status set_key(rulecore_activation *a, value k) {
   if (!a || !a->depth || a->stack[a->depth - 1].kind == FRAME_LIST || a->has_key) {
     if (a) builder_abort(a);
@@ -420,7 +418,7 @@ static rulecore_status set_key(rulecore_activation *a, value k) {
     builder_abort(a);
     return RULECORE_ERR_ARGUMENT;
   }
-  if (f->kind == FRAME_MAP && f->t->kind == TYPE_MAP && !fits(f->t->key, &k)) {
+  if (f->kind == FRAME_MAP && f->t->kind == TYPE_MAP && !act_fits(f->t->key, &k)) {
     builder_abort(a);
     return RULECORE_ERR_ARGUMENT;
   }
@@ -501,11 +499,15 @@ nomem:
   return RULECORE_ERR_NOMEM;
 }
 
-/* ---- JSON fills: undo ---- */
+/* ---- JSON fills ---- */
 
 void act_save(rulecore_activation *a) {
   memcpy(a->saved, a->vars, a->nvars * sizeof(value));
   builder_abort(a);
+  if (++a->fill == 0) { /* wrapped: forget every earlier fill */
+    memset(a->named, 0, (a->nvars ? a->nvars : 1) * sizeof(uint32_t));
+    a->fill = 1;
+  }
 }
 
 void act_restore(rulecore_activation *a) {
@@ -513,15 +515,34 @@ void act_restore(rulecore_activation *a) {
   builder_abort(a);
 }
 
-const type *act_expected(rulecore_activation *a, int32_t slot) {
-  uint32_t var;
-  int64_t field;
-  bool had = a->has_key;
-  const type *t = expected(a, slot, &var, &field);
-  a->has_key = had;
-  return t;
+bool act_first_time(rulecore_activation *a, uint32_t var) {
+  if (a->named[var] == a->fill) return false;
+  a->named[var] = a->fill;
+  return true;
 }
 
-const type *act_container(const rulecore_activation *a) {
-  return a->depth ? a->stack[a->depth - 1].t : NULL;
+pool *act_pool(rulecore_activation *a) { return &a->pool; }
+
+void *act_buffer(rulecore_activation *a, int which, size_t n) {
+  if (n > a->buffer_caps[which]) {
+    size_t cap = a->buffer_caps[which] ? a->buffer_caps[which] : 256;
+    while (cap < n) {
+      if (cap > SIZE_MAX / 2) return NULL;
+      cap *= 2;
+    }
+    void *p = mem_realloc(a->buffers[which], cap);
+    if (!p) return NULL;
+    a->buffers[which] = p;
+    a->buffer_caps[which] = cap;
+  }
+  return a->buffers[which];
 }
+
+char *act_scratch(rulecore_activation *a, size_t n) { return act_buffer(a, 0, n); }
+
+size_t act_stage_mark(const rulecore_activation *a) { return a->nitems; }
+bool act_stage_push(rulecore_activation *a, value v) { return push_item(a, v); }
+value *act_stage_at(rulecore_activation *a, size_t mark) { return a->items ? a->items + mark : NULL; }
+void act_stage_cut(rulecore_activation *a, size_t mark) { a->nitems = mark; }
+
+void act_put_var(rulecore_activation *a, uint32_t var, value v) { a->vars[var] = v; }

@@ -1687,6 +1687,280 @@ START_TEST(test_json_plain_int_too_big) {
 }
 END_TEST
 
+/* ---- set_json: the reader itself ---- */
+
+/* Every error points at the token in the context text: line and column
+ * (in code points), as every diagnostic. */
+static const struct {
+  const char *json;
+  rulecore_json_style style;
+  int code;
+  uint32_t line, column, length;
+  const char *where; /* a substring of the message */
+} json_positions[] = {
+    {"{\n  \"user\": {\n    \"age\": \"old\"\n  }\n}", RULECORE_JSON_PLAIN, RULECORE_DIAG_CONTEXT_MISMATCH, 3, 12, 5,
+     "user.age: a string does not fit the declared type int"},
+    {"{\"i\": 1,\n \"s\": tru}", RULECORE_JSON_PLAIN, RULECORE_DIAG_CONTEXT_SYNTAX, 2, 7, 3, "invalid token"},
+    {"{\"i\": 1}  x", RULECORE_JSON_PLAIN, RULECORE_DIAG_CONTEXT_SYNTAX, 1, 11, 1, "after"},
+    {"{\"s\": \"h\xc3\xa9\", \"nope\": 1}", RULECORE_JSON_PLAIN, RULECORE_DIAG_CONTEXT_MISMATCH, 1, 13, 6,
+     "nope: no such variable"},
+    {"{\"i\": ", RULECORE_JSON_PLAIN, RULECORE_DIAG_CONTEXT_SYNTAX, 1, 7, 0, "premature end"},
+    {"{\"items\": [{\"sku\": \"a\"},\n\t{\"qty\": 1.5}]}", RULECORE_JSON_PLAIN, RULECORE_DIAG_CONTEXT_MISMATCH, 2, 10,
+     3, "items[1].qty: a number does not fit the declared type int"},
+    {"{\"user\": {\"agee\": 3}}", RULECORE_JSON_PLAIN, RULECORE_DIAG_CONTEXT_MISMATCH, 1, 11, 6,
+     "user.agee: no such field in user"},
+    {"{\"grid\": [[1], 2]}", RULECORE_JSON_PLAIN, RULECORE_DIAG_CONTEXT_MISMATCH, 1, 16, 1, "grid[1]: an integer"},
+    {"{\"counts\": [1]}", RULECORE_JSON_PLAIN, RULECORE_DIAG_CONTEXT_MISMATCH, 1, 12, 1,
+     "counts: a list does not fit the declared type map(string, int)"},
+    /* a syntax error anywhere wins over a mismatch before it */
+    {"{\"s\": 5, \"i\": 1 \"x\"}", RULECORE_JSON_PLAIN, RULECORE_DIAG_CONTEXT_SYNTAX, 1, 17, 1, "expected"},
+    {"{\"s\": 5, \"i\": 1, \"i\": 2}", RULECORE_JSON_PLAIN, RULECORE_DIAG_CONTEXT_SYNTAX, 1, 18, 3, "twice"},
+    {"{\"i\": {\"int\": \"x\"}}", RULECORE_JSON_TYPED, RULECORE_DIAG_CONTEXT_MISMATCH, 1, 15, 3, "i: not a int: x"},
+    {"{\"i\": {\"int\": \"1\", \"uint\": \"2\"}}", RULECORE_JSON_TYPED, RULECORE_DIAG_CONTEXT_MISMATCH, 1, 7, 25,
+     "i: a typed value must be an object with one key"},
+};
+
+START_TEST(test_json_positions) {
+  rulecore_diagnostics *d = NULL;
+  const char *json = json_positions[_i].json;
+  rulecore_status st = rulecore_activation_set_json(A, json, strlen(json), json_positions[_i].style, &d);
+  char msg[512];
+  snprintf(msg, sizeof msg, "%s", first_message(d));
+  size_t count = rulecore_diagnostics_count(d);
+  int code = count ? rulecore_diagnostics_code(d, 0) : 0;
+  uint32_t line = count ? rulecore_diagnostics_line(d, 0) : 0, column = count ? rulecore_diagnostics_column(d, 0) : 0;
+  size_t length = count ? rulecore_diagnostics_length(d, 0) : 0;
+  rulecore_diagnostics_free(d);
+  ck_assert_msg(st == RULECORE_ERR_SOURCE && count == 1, "%s: status %d, %zu diagnostics", json, (int)st, count);
+  ck_assert_msg(code == json_positions[_i].code, "%s: code %d (%s)", json, code, msg);
+  ck_assert_msg(line == json_positions[_i].line && column == json_positions[_i].column &&
+                    length == json_positions[_i].length,
+                "%s: at %u:%u (%zu bytes), expected %u:%u (%u)", json, line, column, length,
+                json_positions[_i].line, json_positions[_i].column, json_positions[_i].length);
+  ck_assert_msg(strstr(msg, json_positions[_i].where), "%s: message \"%s\" does not say \"%s\"", json, msg,
+                json_positions[_i].where);
+}
+END_TEST
+
+/* Text the reader refuses as JSON (RULECORE_DIAG_CONTEXT_SYNTAX), as
+ * jansson did: escapes, UTF-8, numbers, structure. */
+static const char *const json_syntax_errors[] = {
+    "{\"s\": \"\\ud800\"}",              /* a high surrogate alone */
+    "{\"s\": \"\\ud800\\u0041\"}",       /* ... followed by no low one */
+    "{\"s\": \"\\udc00\"}",              /* a low surrogate alone */
+    "{\"s\": \"\\u12\"}",                /* too few hex digits */
+    "{\"s\": \"\\x41\"}",                /* no such escape */
+    "{\"s\": \"a\tb\"}",                 /* a raw control character */
+    "{\"s\": \"a\nb\"}",                 /* a raw newline */
+    "{\"s\": \"\xff\"}",                 /* not UTF-8 */
+    "{\"s\": \"\xc0\xaf\"}",             /* overlong */
+    "{\"s\": \"\xed\xa0\x80\"}",         /* a surrogate in UTF-8 */
+    "{\"s\": \"\xf4\x90\x80\x80\"}",     /* beyond U+10FFFF */
+    "{\"s\": \"\xc3\"}",                 /* cut short */
+    "{\"s\": \"abc}",                    /* no closing quote */
+    "{\"a\\u0000b\": 1}",                /* NUL in a key */
+    "{\"d\": 1e400}",                    /* beyond a double */
+    "{\"d\": -1e400}",
+    "{\"i\": 01}",
+    "{\"i\": 1.}",
+    "{\"i\": .5}",
+    "{\"i\": +1}",
+    "{\"i\": 1e}",
+    "{\"i\": -}",
+    "{\"i\": True}",
+    "{\"i\": nul}",
+    "{\"i\": 1,}",
+    "{,}",
+    "{\"i\" 1}",
+    "{\"b\": [1,]}",
+    "{\"b\": [1 2]}",
+    "{\"i\": 1}}",
+    "{\"i\": 1} {}",
+    "",
+    "   ",
+    "5",
+    "\"x\"",
+    "nul",
+    "{\"item\": {\"sku\": \"a\", \"sku\": \"b\"}}",
+    "{\"counts\": {\"a\": 1, \"a\": 2}}",
+    "{\"ids\": {\"1\": \"a\", \"1\": \"b\"}}",
+    "{\"anything\": {\"k\": 1, \"k\": \"later error\"}, \"i\": \"x\"}",
+    "{\"i\": \"mismatch first\", \"anything\": [1, 2}",
+};
+
+START_TEST(test_json_syntax_errors) {
+  assert_json_ok("{\"i\": 7, \"s\": \"kept\"}", RULECORE_JSON_PLAIN);
+  const char *json = json_syntax_errors[_i];
+  for (int style = 0; style < 2; style++) {
+    fill_result f = set_json(json, style ? RULECORE_JSON_TYPED : RULECORE_JSON_PLAIN);
+    ck_assert_msg(f.status == RULECORE_ERR_SOURCE && f.code == RULECORE_DIAG_CONTEXT_SYNTAX,
+                  "%s (style %d): status %d code %d: %s", json, style, (int)f.status, f.code, f.message);
+    assert_run("i", "7");
+    assert_run("s", "\"kept\"");
+  }
+}
+END_TEST
+
+/* Every escape, and UTF-8 as it stands. */
+START_TEST(test_json_escapes) {
+  assert_json_ok("{\"s\": \"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\\u4E2D\\ud83d\\ude00\\u0000\\u0041\xc3\xa9\xf0\x9f\x98\x80\"}",
+                 RULECORE_JSON_PLAIN);
+  assert_run("s == '\"\\\\/\\b\\f\\n\\r\\t\xc3\xa9\xe4\xb8\xad\xf0\x9f\x98\x80\\x00A\xc3\xa9\xf0\x9f\x98\x80'", "true");
+  assert_run("size(s)", "15");
+  /* keys with escapes name variables and fields too */
+  assert_json_ok("{\"\\u0069\": 5, \"user\": {\"\\u0061ge\": 41, \"c\\u0069ty\": \"X\"}}", RULECORE_JSON_PLAIN);
+  assert_run("i", "5");
+  assert_run("user.age", "41");
+  assert_json_ok("{\"counts\": {\"\\u00e9\": 1}}", RULECORE_JSON_PLAIN);
+  assert_run("counts['\xc3\xa9']", "1");
+  /* long strings, through the fast path and not */
+  char json[2100];
+  int n = snprintf(json, sizeof json, "{\"s\": \"");
+  for (int k = 0; k < 500; k++) n += snprintf(json + n, sizeof json - (size_t)n, k % 100 == 99 ? "\\u00e9" : "abcd");
+  snprintf(json + n, sizeof json - (size_t)n, "\"}");
+  assert_json_ok(json, RULECORE_JSON_PLAIN);
+  assert_run("size(s)", "1985");
+}
+END_TEST
+
+/* Numbers: exact, whatever their length; what today's big-integer handling
+ * does with a document holding one integer beyond int64. */
+static const struct {
+  const char *json, *expr, *want;
+} json_numbers[] = {
+    {"{\"d\": 0.1}", "d", "0.1"},
+    {"{\"d\": 87.5}", "d", "87.5"},
+    {"{\"d\": 2.2250738585072011e-308}", "d", "2.225073858507201e-308"},
+    {"{\"d\": 1e-400}", "d", "0.0"},
+    {"{\"d\": 4.9e-324}", "d", "5e-324"},
+    {"{\"d\": 1.7976931348623157e308}", "d", "1.7976931348623157e+308"},
+    {"{\"d\": 123456789012345678901234567890}", "d", "1.2345678901234568e+29"},
+    {"{\"d\": 0.30000000000000000000000000000001}", "d == 0.3", "true"},
+    {"{\"d\": 9007199254740993}", "d", "9007199254740992.0"},
+    {"{\"d\": 1E+2}", "d", "100.0"},
+    {"{\"d\": -0.0}", "d", "-0.0"},
+    {"{\"d\": -0}", "d", "0.0"}, /* an integer */
+    {"{\"i\": -0}", "i", "0"},
+    {"{\"i\": 9223372036854775807}", "i", "9223372036854775807"},
+    {"{\"i\": -9223372036854775808}", "i", "-9223372036854775808"},
+    {"{\"i\": 1e2}", "i", "100"},
+    {"{\"u\": 18446744073709551}", "u", "18446744073709551u"},
+    {"{\"i\": \"-9223372036854775808\"}", "i", "-9223372036854775808"},
+    /* an integer beyond int64 anywhere: every number is a double */
+    {"{\"anything\": 5, \"d\": 18446744073709551616}", "type(anything) == double", "true"},
+    {"{\"anything\": 5}", "type(anything) == int", "true"},
+    {"{\"d\": -0, \"anything\": 18446744073709551616}", "d", "-0.0"},
+    {"{\"d\": 1, \"anything\": [1, {\"k\": -9223372036854775809}]}", "anything[1].k", "-9223372036854775808.0"},
+};
+
+START_TEST(test_json_numbers) {
+  fill_result f = set_json(json_numbers[_i].json, RULECORE_JSON_PLAIN);
+  ck_assert_msg(f.status == RULECORE_OK, "%s: status %d: %s", json_numbers[_i].json, (int)f.status, f.message);
+  assert_run(json_numbers[_i].expr, json_numbers[_i].want);
+}
+END_TEST
+
+/* Nesting: 64 composites deep is the builder's limit (a mismatch), 2048
+ * JSON's (a syntax error, jansson's limit); neither overflows the stack. */
+START_TEST(test_json_deep_nesting) {
+  static char json[20000];
+  for (int depth = 63; depth <= 66; depth++) {
+    int n = snprintf(json, sizeof json, "{\"anything\": ");
+    for (int k = 0; k < depth; k++) json[n++] = '[';
+    for (int k = 0; k < depth; k++) json[n++] = ']';
+    snprintf(json + n, sizeof json - (size_t)n, "}");
+    fill_result f = set_json(json, RULECORE_JSON_PLAIN);
+    if (depth <= 64)
+      ck_assert_msg(f.status == RULECORE_OK, "depth %d: %s", depth, f.message);
+    else
+      ck_assert_msg(f.status == RULECORE_ERR_SOURCE && f.code == RULECORE_DIAG_CONTEXT_MISMATCH &&
+                        strstr(f.message, "anything[0]"),
+                    "depth %d: status %d code %d: %s", depth, (int)f.status, f.code, f.message);
+  }
+  for (int depth = 2047; depth <= 2049; depth++) {
+    int n = snprintf(json, sizeof json, "{\"anything\": ");
+    for (int k = 0; k < depth; k++) json[n++] = '[';
+    for (int k = 0; k < depth; k++) json[n++] = ']';
+    snprintf(json + n, sizeof json - (size_t)n, "}");
+    fill_result f = set_json(json, RULECORE_JSON_PLAIN);
+    int want = depth + 1 <= 2048 ? RULECORE_DIAG_CONTEXT_MISMATCH : RULECORE_DIAG_CONTEXT_SYNTAX;
+    ck_assert_msg(f.status == RULECORE_ERR_SOURCE && f.code == want, "depth %d: status %d code %d: %s", depth,
+                  (int)f.status, f.code, f.message);
+  }
+  /* unclosed, very deep: a syntax error, no recursion */
+  memset(json, '[', 19000);
+  memcpy(json, "{\"i\": ", 6);
+  json[19000] = '\0';
+  fill_result f = set_json(json, RULECORE_JSON_PLAIN);
+  ck_assert_int_eq(f.code, RULECORE_DIAG_CONTEXT_SYNTAX);
+}
+END_TEST
+
+/* Every prefix of a good text is refused (and sets nothing); blanks may
+ * follow it, nothing else. */
+START_TEST(test_json_truncated_and_trailing) {
+  static const char good[] = "{\"i\": 12, \"user\": {\"age\": 30, \"city\": \"B\\u00e9\", \"tags\": [\"a\"]},"
+                             " \"d\": -1.5e3, \"b\": true, \"n\": null, \"ids\": {\"-2\": \"x\"}}";
+  assert_json_ok("{\"i\": 7}", RULECORE_JSON_PLAIN);
+  char buf[sizeof good + 8];
+  for (size_t n = 0; n + 1 < sizeof good; n++) {
+    rulecore_status st = rulecore_activation_set_json(A, good, n, RULECORE_JSON_PLAIN, NULL);
+    ck_assert_msg(st == RULECORE_ERR_SOURCE, "prefix of %zu bytes: status %d", n, (int)st);
+  }
+  assert_run("i", "7");
+  static const char *const tails[] = {"x", "{}", ",", "]", "}", " 1", "\"", "\x01"};
+  for (size_t k = 0; k < LEN(tails); k++) {
+    snprintf(buf, sizeof buf, "%s%s", good, tails[k]);
+    fill_result f = set_json(buf, RULECORE_JSON_PLAIN);
+    ck_assert_msg(f.status == RULECORE_ERR_SOURCE && f.code == RULECORE_DIAG_CONTEXT_SYNTAX, "tail '%s': %d %s",
+                  tails[k], (int)f.status, f.message);
+  }
+  assert_run("i", "7");
+  snprintf(buf, sizeof buf, "%s \n\t\r", good);
+  assert_json_ok(buf, RULECORE_JSON_PLAIN);
+  assert_run("i + user.age", "42");
+}
+END_TEST
+
+/* Keys: a record's or an int-keyed map's repeated key. */
+START_TEST(test_json_repeated_keys) {
+  assert_json_ok("{\"i\": 7}", RULECORE_JSON_PLAIN);
+  fill_result f = set_json("{\"ids\": {\"1\": \"a\", \"01\": \"b\"}}", RULECORE_JSON_PLAIN);
+  ck_assert_msg(f.status == RULECORE_ERR_SOURCE && f.code == RULECORE_DIAG_CONTEXT_MISMATCH &&
+                    strstr(f.message, "ids: a repeated key"),
+                "%d %s", f.code, f.message);
+  f = set_json("{\"i\": {\"int\": \"1\"}, \"i\": {\"int\": \"2\"}}", RULECORE_JSON_TYPED);
+  ck_assert_int_eq(f.code, RULECORE_DIAG_CONTEXT_SYNTAX);
+  assert_run("i", "7");
+}
+END_TEST
+
+/* The typed style: a record's "type" may follow its "fields" (other keys
+ * are ignored), a map entry needs exactly a key and a value. */
+START_TEST(test_json_typed_more) {
+  assert_json_ok("{\"item\": {\"record\": {\"fields\": {\"qty\": {\"int\": \"3\"}}, \"x\": [1], \"type\": \"Item\"}},"
+                 " \"anything\": {\"record\": {\"type\": \"Item\", \"fields\": {\"sku\": {\"string\": \"z\"}}}},"
+                 " \"user\": {\"map\": [[{\"string\": \"age\"}, {\"int\": \"44\"}]]},"
+                 " \"grid\": {\"list\": []}, \"d\": {\"double\": 5}, \"u\": {\"uint\": 6}}",
+                 RULECORE_JSON_TYPED);
+  assert_run("item.qty", "3");
+  assert_run("anything.sku", "\"z\"");
+  assert_run("user.age", "44");
+  assert_run("grid", "[]");
+  assert_run("d", "5.0");
+  assert_run("u", "6u");
+  fill_result f = set_json("{\"ids\": {\"map\": [[{\"int\": \"1\"}, {\"string\": \"a\"}, {\"string\": \"b\"}]]}}",
+                           RULECORE_JSON_TYPED);
+  ck_assert_msg(f.code == RULECORE_DIAG_CONTEXT_MISMATCH && strstr(f.message, "ids[0]: a map entry"), "%s",
+                f.message);
+  f = set_json("{\"item\": {\"record\": {\"type\": \"Nope\", \"fields\": {}}}}", RULECORE_JSON_TYPED);
+  ck_assert_msg(f.code == RULECORE_DIAG_CONTEXT_MISMATCH && strstr(f.message, "item: a record of type Nope"), "%s",
+                f.message);
+  f = set_json("{\"i\": {\"int\": \"1\"}, \"s\": {}}", RULECORE_JSON_TYPED);
+  ck_assert_msg(f.code == RULECORE_DIAG_CONTEXT_MISMATCH && strstr(f.message, "s: a typed value"), "%s", f.message);
+}
+END_TEST
+
 /* ---- rulecore_activation_reset ---- */
 
 START_TEST(test_reset) {
@@ -1830,6 +2104,42 @@ START_TEST(test_reset_refill_no_allocation) {
   ck_assert_int_eq(wrong, 0);
   ck_assert_msg(after == before, "a reset, the same fill and the same evaluations allocated %zu times",
                 after - before);
+}
+END_TEST
+
+/* Filling from JSON text again, after a reset, allocates nothing once
+ * the activation has held as large a context (with diagnostics not asked
+ * for; a failed fill's diagnostics are what allocates). */
+START_TEST(test_json_refill_no_allocation) {
+  static const char ctx_json[] =
+      "{\"user\": {\"age\": 30, \"city\": \"Beijing\", \"tags\": [\"vip\", \"early\", \"h\\u00e9\"], \"score\": 87.5},"
+      " \"items\": [{\"sku\": \"A1\", \"qty\": 2}, {\"sku\": \"B2\", \"qty\": 1}, {\"sku\": \"C3\", \"qty\": 3}],"
+      " \"counts\": {\"a\": 1, \"b\": 2}, \"ids\": {\"1\": \"one\"}, \"grid\": [[1, 2], []],"
+      " \"anything\": {\"k\": [1, 2.5, \"s\", null]}, \"by\": \"AP8=\", \"ts\": \"2009-02-13T23:31:30Z\","
+      " \"du\": \"1.5s\", \"d\": 0.30000000000000000000001, \"u\": \"18446744073709551615\"}";
+  static const char typed_json[] = "{\"i\": {\"int\": \"5\"}, \"grid\": {\"list\": [{\"list\": [{\"int\": \"1\"}]}]},"
+                                   " \"ids\": {\"map\": [[{\"int\": \"5\"}, {\"string\": \"five\"}]]}}";
+  rulecore_set_allocator(counting_realloc, NULL);
+  rulecore_program *p = compile_in(E, "user.tags.size() + items.size() + counts['b'] + grid[0][0]");
+  rulecore_status st = rulecore_activation_set_json(A, ctx_json, strlen(ctx_json), RULECORE_JSON_PLAIN, NULL);
+  rulecore_status st_typed = rulecore_activation_set_json(A, typed_json, strlen(typed_json), RULECORE_JSON_TYPED, NULL);
+  rulecore_status est = rulecore_eval(p, A, R);
+  size_t before = hook_calls;
+  int wrong = 0;
+  for (int k = 0; k < 5; k++) {
+    rulecore_activation_reset(A);
+    wrong += rulecore_activation_set_json(A, ctx_json, strlen(ctx_json), RULECORE_JSON_PLAIN, NULL) != RULECORE_OK;
+    wrong += rulecore_activation_set_json(A, typed_json, strlen(typed_json), RULECORE_JSON_TYPED, NULL) != RULECORE_OK;
+    wrong += rulecore_eval(p, A, R) != RULECORE_OK || rulecore_result_int(R) != 3 + 3 + 2 + 1;
+  }
+  size_t after = hook_calls;
+  rulecore_program_free(p);
+  rulecore_set_allocator(NULL, NULL);
+  ck_assert_int_eq(st, RULECORE_OK);
+  ck_assert_int_eq(st_typed, RULECORE_OK);
+  ck_assert_int_eq(est, RULECORE_OK);
+  ck_assert_int_eq(wrong, 0);
+  ck_assert_msg(after == before, "a reset and the same JSON fills allocated %zu times", after - before);
 }
 END_TEST
 
@@ -2716,6 +3026,14 @@ Suite *suite_eval(void) {
   tcase_add_loop_test(tc, test_json_errors, 0, (int)LEN(json_errors));
   tcase_add_test(tc, test_json_arguments);
   tcase_add_test(tc, test_json_no_schema);
+  tcase_add_loop_test(tc, test_json_positions, 0, (int)LEN(json_positions));
+  tcase_add_loop_test(tc, test_json_syntax_errors, 0, (int)LEN(json_syntax_errors));
+  tcase_add_test(tc, test_json_escapes);
+  tcase_add_loop_test(tc, test_json_numbers, 0, (int)LEN(json_numbers));
+  tcase_add_test(tc, test_json_deep_nesting);
+  tcase_add_test(tc, test_json_truncated_and_trailing);
+  tcase_add_test(tc, test_json_repeated_keys);
+  tcase_add_test(tc, test_json_typed_more);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("rulecore_activation_reset");
@@ -2723,6 +3041,7 @@ Suite *suite_eval(void) {
   tcase_add_test(tc, test_reset);
   tcase_add_test(tc, test_reuse_many);
   tcase_add_test(tc, test_reset_refill_no_allocation);
+  tcase_add_test(tc, test_json_refill_no_allocation);
   tcase_set_timeout(tc, 60);
   suite_add_tcase(s, tc);
 
