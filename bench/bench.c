@@ -583,8 +583,10 @@ static bool write_w4_ruleset(bench *b, const char *dir) {
 }
 
 /* Load W4 as a ruleset and time it on context_true: one rulecore_ruleset_eval
- * per context, every rule under the collect hit policy. */
-static measure run_w4_ruleset(bench *b, const ruleset *per_rule) {
+ * per context, every rule under the collect hit policy; explained (every
+ * sub-expression's value traced) when explain, counted for metrics when
+ * metrics. */
+static measure run_w4_ruleset(bench *b, const ruleset *per_rule, bool explain, bool metrics) {
   char dir[] = "/tmp/rulecore-bench-XXXXXX";
   measure m = {0};
   w4_ruleset w = {.expect = per_rule};
@@ -597,6 +599,7 @@ static measure run_w4_ruleset(bench *b, const ruleset *per_rule) {
   }
   rulecore_status status = rulecore_ruleset_load(NULL, dir, &w.rs, &diags);
   if (status != RULECORE_OK) print_diagnostics("loading W4 as a ruleset", status, diags);
+  if (status == RULECORE_OK && metrics) status = rulecore_ruleset_enable_metrics(w.rs);
   rulecore_diagnostics_free(diags);
   diags = NULL;
   if (status == RULECORE_OK && (act = rulecore_activation_new(rulecore_ruleset_schema(w.rs)))) {
@@ -605,6 +608,7 @@ static measure run_w4_ruleset(bench *b, const ruleset *per_rule) {
     rulecore_diagnostics_free(diags);
   }
   w.out = rulecore_decisions_new();
+  if (w.out && explain) rulecore_decisions_set_explain(w.out, true);
   w.activation = act;
   if (status == RULECORE_OK && act && w.out) {
     sink = batch_w4_ruleset(&w, 1);
@@ -1059,6 +1063,8 @@ int main(int argc, char **argv) {
       {.name = "W4 (rule set)", .ns_key = "W4_ns", .alloc_key = "W4_allocs", .target_ns = 600, .zero_allocs = true},
       {.name = "W4 as a ruleset", .ns_key = "W4_ruleset_ns", .alloc_key = "W4_ruleset_allocs", .target_ns = 200,
        .zero_allocs = true},
+      {.name = "  ... explained", .ns_key = "W4_explain_ns", .alloc_key = "W4_explain_allocs", .zero_allocs = true},
+      {.name = "  ... with metrics", .ns_key = "W4_metrics_ns", .alloc_key = "W4_metrics_allocs", .zero_allocs = true},
       {.name = "C1 (compile W2)", .ns_key = "C1_ns", .alloc_key = "C1_allocs", .target_ns = 20000},
       {.name = "load flagship ruleset", .ns_key = "flagship_load_ns", .alloc_key = "flagship_load_allocs"},
       {.name = "watch acquire+release", .ns_key = "watch_acquire_release_ns", .target_ns = 20},
@@ -1075,6 +1081,8 @@ int main(int argc, char **argv) {
     ROW_W3,
     ROW_W4,
     ROW_W4_RULESET,
+    ROW_W4_EXPLAIN,
+    ROW_W4_METRICS,
     ROW_C1,
     ROW_LOAD,
     ROW_WATCH,
@@ -1100,7 +1108,11 @@ int main(int argc, char **argv) {
   /* W4: every rule per context, in priority order. */
   if (load_ruleset(&b, rs)) rows[ROW_W4].m = run_ruleset(&b, rs, b.ctx_true);
   /* The same 22 rules loaded as a ruleset: one call per context. */
-  if (rs->n_expect) rows[ROW_W4_RULESET].m = run_w4_ruleset(&b, rs);
+  if (rs->n_expect) rows[ROW_W4_RULESET].m = run_w4_ruleset(&b, rs, false, false);
+  /* ... explained: the cost of tracing (rendering the trace is not timed) */
+  if (rs->n_expect) rows[ROW_W4_EXPLAIN].m = run_w4_ruleset(&b, rs, true, false);
+  /* ... counted for metrics */
+  if (rs->n_expect) rows[ROW_W4_METRICS].m = run_w4_ruleset(&b, rs, false, true);
   /* Loading the flagship ruleset from its files. */
   if (argc == 4) {
     load_case lc = {.path = argv[3]};

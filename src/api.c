@@ -210,8 +210,9 @@ RULECORE_API void rulecore_expr_free(rulecore_expr *expr) {
 
 /* ---- programs ---- */
 
-RULECORE_API rulecore_status rulecore_compile(const rulecore_env *env, const rulecore_expr *expr,
-                                              rulecore_program **out) {
+/* rulecore_compile, with trace closures when tr is not NULL. */
+static rulecore_status compile_expr(const rulecore_env *env, const rulecore_expr *expr, tracer *tr,
+                                    rulecore_program **out) {
   if (!out) return RULECORE_ERR_ARGUMENT;
   *out = NULL;
   if (!expr || !expr->type_name) return RULECORE_ERR_ARGUMENT;
@@ -222,13 +223,25 @@ RULECORE_API rulecore_status rulecore_compile(const rulecore_env *env, const rul
   p->cost_limit = cost == UINT64_MAX ? 0 : cost;
   p->schema = schema_ref(expr->schema);
   p->type_name = arena_strndup(&p->arena, expr->type_name, strlen(expr->type_name));
-  rulecore_status st = p->type_name ? compile_program(p, &expr->tree) : RULECORE_ERR_NOMEM;
+  rulecore_status st = !p->type_name ? RULECORE_ERR_NOMEM
+                       : tr            ? compile_traced(p, &expr->tree, tr)
+                                       : compile_program(p, &expr->tree);
   if (st != RULECORE_OK) {
     rulecore_program_free(p);
     return st;
   }
   *out = p;
   return RULECORE_OK;
+}
+
+RULECORE_API rulecore_status rulecore_compile(const rulecore_env *env, const rulecore_expr *expr,
+                                              rulecore_program **out) {
+  return compile_expr(env, expr, NULL, out);
+}
+
+rulecore_status api_compile_traced(const rulecore_env *env, const rulecore_expr *expr, tracer *tr,
+                                   rulecore_program **out) {
+  return compile_expr(env, expr, tr, out);
 }
 
 RULECORE_API rulecore_status rulecore_compile_source(const rulecore_env *env, const char *text, size_t length,

@@ -35,6 +35,7 @@ typedef struct compiler {
   bool oom;
   ev fold; /* evaluates constant subtrees */
   const struct block_scope *blocks; /* innermost first */
+  tracer *tr; /* compile_traced: the points of trace closures; NULL: none */
 } compiler;
 
 static family family_of(const type *t) {
@@ -88,6 +89,7 @@ typedef struct family_fns {
 #define FAMILY_FNS(prefix) {cl_##prefix##_b, cl_##prefix##_i, cl_##prefix##_u, cl_##prefix##_d, cl_##prefix##_s, cl_##prefix##_v}
 static const family_fns k_fns = FAMILY_FNS(k), var_fns = FAMILY_FNS(var), fld_fns = FAMILY_FNS(fld),
                         loc_fns = FAMILY_FNS(loc), lfld_fns = FAMILY_FNS(lfld), cond_fns = FAMILY_FNS(cond), bind_fns = FAMILY_FNS(bind),
+                        trace_fns = FAMILY_FNS(trace),
                         ub_fns = {cl_ub_b, cl_ub_i, cl_ub_u, cl_ub_d, cl_ub_s, NULL};
 
 /* Give n the closure of its family from fns. */
@@ -939,7 +941,60 @@ static cnode *compile_struct(compiler *c, const ast_node *src) {
   return fold(c, n, src);
 }
 
+static cnode *compile_untraced(compiler *c, const ast_node *x);
+
+/* n, compiled from x, inside a trace closure with a new point; the points
+ * added while compiling x (from first on) without an enclosing one get
+ * it as their parent. */
+static cnode *trace_wrap(compiler *c, const ast_node *x, cnode *n, uint32_t first) {
+  tracer *tr = c->tr;
+  if (tr->n == tr->cap) {
+    uint32_t cap = tr->cap ? tr->cap * 2 : 64;
+    trace_point *p = mem_realloc(tr->points, cap * sizeof *p);
+    if (!p) {
+      tr->oom = c->oom = true;
+      return NULL;
+    }
+    tr->points = p;
+    tr->cap = cap;
+  }
+  uint32_t id = tr->n++;
+  trace_point *pt = &tr->points[id];
+  memset(pt, 0, sizeof *pt);
+  pt->parent = UINT32_MAX;
+  pt->offset = x->span.offset;
+  pt->length = x->span.length;
+  pt->kind = (uint8_t)x->kind;
+  const ast_node *kids[2] = {NULL, NULL};
+  if (x->kind == AST_BINARY) {
+    pt->op = (uint8_t)x->u.binary.op;
+    kids[0] = x->u.binary.left, kids[1] = x->u.binary.right;
+    pt->nkids = 2;
+  } else if (x->kind == AST_UNARY) {
+    pt->op = (uint8_t)x->u.unary.op;
+    kids[0] = x->u.unary.operand;
+    pt->nkids = 1;
+  }
+  for (int i = 0; i < pt->nkids; i++) pt->kid_offset[i] = kids[i]->span.offset, pt->kid_length[i] = kids[i]->span.length;
+  for (uint32_t i = first; i < id; i++)
+    if (tr->points[i].parent == UINT32_MAX) tr->points[i].parent = id;
+  cnode *w = cnew(c, x, (family)n->fam);
+  if (!w) return NULL;
+  w->a = n;
+  w->slot = id;
+  set_fn(w, &trace_fns);
+  return w;
+}
+
 static cnode *compile_node(compiler *c, const ast_node *x) {
+  if (!c->tr) return compile_untraced(c, x);
+  uint32_t first = c->tr->n;
+  cnode *n = compile_untraced(c, x);
+  if (!n || is_const(n)) return n;
+  return trace_wrap(c, x, n, first);
+}
+
+static cnode *compile_untraced(compiler *c, const ast_node *x) {
   if (!x || c->oom) return NULL;
   switch (x->kind) {
   case AST_NULL: return konst(c, x, F_VALUE, v_null());
@@ -992,6 +1047,15 @@ static cnode *compile_node(compiler *c, const ast_node *x) {
 
 rulecore_status compile_program(rulecore_program *p, const ast *t) {
   compiler c = {.p = p, .a = &p->arena};
+  const cnode *root = compile_node(&c, t->root);
+  eval_release(&c.fold);
+  if (c.oom || !root) return RULECORE_ERR_NOMEM;
+  p->root = root;
+  return RULECORE_OK;
+}
+
+rulecore_status compile_traced(rulecore_program *p, const ast *t, tracer *tr) {
+  compiler c = {.p = p, .a = &p->arena, .tr = tr};
   const cnode *root = compile_node(&c, t->root);
   eval_release(&c.fold);
   if (c.oom || !root) return RULECORE_ERR_NOMEM;

@@ -270,6 +270,46 @@ str cl_ub_s(const cnode *n, ev *e) {
   return (str){"", 0};
 }
 
+/* ---- explaining (compile_traced) ---- */
+
+/* Record v (or the pending error) as the value of n's point. */
+static NOINLINE void trace_record(const cnode *n, ev *e, value v) {
+  trace_slot *t = &e->trace[n->slot];
+  t->hits++;
+  t->v = e->err ? (value){.kind = V_ERROR, .s = e->err, .n = (uint32_t)strlen(e->err)} : v;
+}
+
+int cl_trace_b(const cnode *n, ev *e) {
+  int r = EVB(n->a);
+  trace_record(n, e, r == EV_ERROR ? (value){0} : v_bool(r));
+  return r;
+}
+int64_t cl_trace_i(const cnode *n, ev *e) {
+  int64_t r = EVI(n->a);
+  trace_record(n, e, v_int(r));
+  return r;
+}
+uint64_t cl_trace_u(const cnode *n, ev *e) {
+  uint64_t r = EVU(n->a);
+  trace_record(n, e, v_uint(r));
+  return r;
+}
+double cl_trace_d(const cnode *n, ev *e) {
+  double r = EVD(n->a);
+  trace_record(n, e, v_double(r));
+  return r;
+}
+str cl_trace_s(const cnode *n, ev *e) {
+  str r = EVS(n->a);
+  trace_record(n, e, v_string(r.p, (uint32_t)r.n));
+  return r;
+}
+value cl_trace_v(const cnode *n, ev *e) {
+  value r = EVV(n->a);
+  trace_record(n, e, r);
+  return r;
+}
+
 /* ---- selection ---- */
 
 /* The field of record r named name (index hint when its type is known). */

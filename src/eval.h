@@ -83,6 +83,7 @@ struct rulecore_result {
   bool oom;
   uint64_t cost, cost_limit;
   void *match_data; /* PCRE2 match data, made on first use */
+  struct trace_slot *trace; /* explaining: where traced nodes record (see compile_traced) */
   value result;     /* V_ERROR with the message in s after a failure */
 };
 
@@ -130,6 +131,38 @@ INTERNAL void compile_release(rulecore_program *p);
 /* Whether p's whole program folded to a constant: then *out is its value
  * (pointing into p). */
 INTERNAL bool compile_constant(const rulecore_program *p, value *out);
+
+/* Explaining.  A program compiled with compile_traced has, around every
+ * node that is not a constant, a trace closure that records the node's
+ * value into ev.trace[its point]: the sub-expressions' values of one
+ * evaluation, for showing why it came out as it did.  Specialisations that
+ * fuse a node with its operands (a field compared with a constant) and
+ * folding across traced nodes are given up there; semantics are the same.
+ * Points are numbered across every program compiled with one tracer, so
+ * one slot array serves them all. */
+typedef struct trace_point {
+  uint32_t parent;          /* the enclosing traced point; UINT32_MAX: none */
+  uint32_t offset, length;  /* the node's bytes in the expression's text */
+  uint32_t kid_offset[2], kid_length[2]; /* operator operands (binary: 2, unary: 1) */
+  uint8_t kind;             /* ast_kind */
+  uint8_t op;               /* ast_op of a unary or binary node */
+  uint8_t nkids;
+} trace_point;
+
+typedef struct trace_slot {
+  value v;         /* the last value recorded (V_ERROR: the message in s) */
+  uint32_t hits;   /* times the node was evaluated (comprehensions: more than once) */
+} trace_slot;
+
+typedef struct tracer {
+  trace_point *points; /* mem_alloc'ed; the tracer's owner frees it */
+  uint32_t n, cap;
+  bool oom;
+} tracer;
+
+/* Compile t into p as compile_program does, with trace closures whose
+ * points are appended to tr.  RULECORE_OK or RULECORE_ERR_NOMEM. */
+INTERNAL rulecore_status compile_traced(rulecore_program *p, const struct ast *t, tracer *tr);
 
 /* Evaluate p against vars[0..nvars) into e.  RULECORE_OK, ERR_EVAL or
  * ERR_NOMEM; e->result holds the value (or the error). */

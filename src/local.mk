@@ -24,8 +24,9 @@ librulecore_core_la_SOURCES = \
 	%reldir%/eval.c \
 	%reldir%/ext.c %reldir%/ext.h %reldir%/ext_net.c \
 	%reldir%/sha256.c %reldir%/sha256.h \
-	%reldir%/ruleset.h %reldir%/luahost.c %reldir%/ruleset.c \
+	%reldir%/ruleset.h %reldir%/luahost.c %reldir%/ruleset.c %reldir%/explain.c %reldir%/metrics.c \
 	%reldir%/watch.c \
+	%reldir%/graph.c %reldir%/graph.h \
 	%reldir%/api.c %reldir%/api.h
 librulecore_core_la_CPPFLAGS = $(AM_CPPFLAGS) -DRULECORE_BUILDING \
 	$(TREE_SITTER_CFLAGS) $(JANSSON_CFLAGS) $(PCRE2_CFLAGS) $(LUA_CFLAGS)
@@ -49,6 +50,7 @@ librulecore_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(RULECORE_LT_VERSION_INFO)
 	-export-symbols-regex '^rulecore_' -no-undefined
 
 bin_PROGRAMS += rulec
-rulec_SOURCES = %reldir%/rulec.c %reldir%/rulec.h %reldir%/rulec_rules.c %reldir%/conformance.c
+rulec_SOURCES = %reldir%/rulec.c %reldir%/rulec.h %reldir%/rulec_rules.c %reldir%/rulec_graph.c %reldir%/rulec_http.c \
+	%reldir%/conformance.c
 rulec_CPPFLAGS = -I$(top_builddir)/include -I$(top_srcdir)/include $(JANSSON_CFLAGS)
 rulec_LDADD = librulecore.la $(JANSSON_LIBS)

@@ -38,12 +38,14 @@ static const command commands[] = {
      "load rulesets (directories of rule files, or .lua files): report every error, or ok"},
     {"eval", cmd_eval, "eval [--schema FILE] [--ctx FILE] [--type TYPE] [--format text|json] (EXPR | -f FILE)",
      "evaluate an expression against a context (JSON): print its type and value, or its error"},
-    {"eval", cmd_eval, "eval RULESET --ctx FILE [--decision NAME]... [--format text|json]",
+    {"eval", cmd_eval, "eval RULESET --ctx FILE [--decision NAME]... [--explain] [--metrics FILE] [--format text|json]",
      "evaluate a ruleset's decisions (all, or the named ones and what they read) and validations"},
     {"test", rulec_rules_test, "test RULESET...",
      "run the tests the rule files declare: PASS/FAIL each, what differed, and N passed, N failed"},
-    {"watch", rulec_rules_watch, "watch RULESET --ctx FILE [--decision NAME]... [--format text|json]",
+    {"watch", rulec_rules_watch, "watch RULESET --ctx FILE [--decision NAME]... [--metrics HOST:PORT] [--format text|json]",
      "evaluate a ruleset, then again after every reload as its files change, until SIGINT or SIGTERM"},
+    {"graph", rulec_graph, "graph RULESET [--format mermaid|dot] [--ctx FILE] [--decision NAME] [-o FILE]",
+     "draw the decision graph (with --ctx: one context's outcome on it), or an edge-list decision's value"},
     {"conformance", rulec_conformance, "conformance [--skips FILE] [--verbose] [DIR...]",
      "run CEL conformance cases (JSON Lines) and report passed/failed/skipped per file"},
 };
@@ -282,7 +284,7 @@ static rulecore_env *env_with_schema(const char *path, rulecore_format format, i
 
 /* The first argument that is not an option or an option's value. */
 static const char *first_positional(int argc, char **argv) {
-  static const char *const with_value[] = {"-f", "--file", "--schema", "--type", "--ctx", "--format", "--decision"};
+  static const char *const with_value[] = {"-f", "--file", "--schema", "--type", "--ctx", "--format", "--decision", "--metrics"};
   for (int i = 1; i < argc; i++) {
     bool takes = false;
     for (size_t k = 0; k < sizeof with_value / sizeof with_value[0]; k++) takes |= strcmp(argv[i], with_value[k]) == 0;

@@ -30,6 +30,14 @@ int rulec_rules_check(int argc, char **argv);
 int rulec_rules_eval(int argc, char **argv);
 int rulec_rules_test(int argc, char **argv);
 int rulec_rules_watch(int argc, char **argv);
+/* rulec_graph.c */
+int rulec_graph(int argc, char **argv);
+/* rulec_http.c: answer GET /metrics on addr (HOST:PORT) with render(arg)
+ * (freed with rulecore_free), on a thread of its own; NULL after printing
+ * why it cannot. */
+struct rulec_http;
+struct rulec_http *rulec_http_start(const char *addr, char *(*render)(void *), void *arg);
+void rulec_http_stop(struct rulec_http *h);
 /* conformance.c */
 int rulec_conformance(int argc, char **argv);
 

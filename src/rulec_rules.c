@@ -1,9 +1,9 @@
 /*
  * rulec_rules.c: rulec's ruleset commands, over the public header only:
  *   rulec check PATH... [--format text|json]
- *   rulec eval PATH --ctx FILE [--decision NAME]... [--format text|json]
+ *   rulec eval PATH --ctx FILE [--decision NAME]... [--explain] [--metrics FILE] [--format text|json]
  *   rulec test PATH...
- *   rulec watch PATH --ctx FILE [--decision NAME]... [--format text|json]
+ *   rulec watch PATH --ctx FILE [--decision NAME]... [--metrics HOST:PORT] [--format text|json]
  * A PATH is a ruleset: a directory of rule files, or one .lua file.
  */
 #include <errno.h>
@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -46,6 +47,8 @@ typedef struct rules_opts {
   const char **decisions;
   int ndecisions;
   bool json;
+  bool explain;
+  const char *metrics; /* eval: a file for the metrics ("-": stdout, instead of the outcome); watch: HOST:PORT */
 } rules_opts;
 
 static int parse_opts(int argc, char **argv, rules_opts *o, bool eval_opts) {
@@ -64,6 +67,11 @@ static int parse_opts(int argc, char **argv, rules_opts *o, bool eval_opts) {
     } else if (eval_opts && rulec_option(argc, argv, &i, "--decision", &value)) {
       if (!value) return rulec_usage_error("option '%s' needs a decision name", a);
       o->decisions[o->ndecisions++] = value;
+    } else if (eval_opts && rulec_option(argc, argv, &i, "--metrics", &value)) {
+      if (!value) return rulec_usage_error("option '%s' needs a file (eval) or HOST:PORT (watch)", a);
+      o->metrics = value;
+    } else if (eval_opts && strcmp(a, "--explain") == 0) {
+      o->explain = true;
     } else if (a[0] == '-' && a[1]) {
       return rulec_usage_error("unknown option '%s'", a);
     } else {
@@ -144,19 +152,39 @@ int rulec_rules_eval(int argc, char **argv) {
       fprintf(stderr, "%s: error: the ruleset has no decision '%s'\n", o.paths[0], o.decisions[k]);
       exit_code = 1;
     }
+  if (act && !exit_code && o.metrics && rulecore_ruleset_enable_metrics(rs) != RULECORE_OK)
+    exit_code = rulec_fail(RULECORE_ERR_NOMEM);
   if (act && !exit_code) {
     out = rulecore_decisions_new();
+    if (out && o.explain) rulecore_decisions_set_explain(out, true);
     rulecore_status st = out ? rulecore_ruleset_eval(rs, act, o.ndecisions ? o.decisions : NULL, (size_t)o.ndecisions, out)
                              : RULECORE_ERR_NOMEM;
+    rulecore_format fmt = o.json ? RULECORE_FORMAT_JSON : RULECORE_FORMAT_TEXT;
     if (st != RULECORE_OK) {
       exit_code = rulec_fail(st);
     } else {
-      if (!rulec_print_owned(stdout, rulecore_decisions_render(out, o.json ? RULECORE_FORMAT_JSON : RULECORE_FORMAT_TEXT)))
+      /* colour only on a terminal, and not when NO_COLOR is set (no-color.org) */
+      unsigned flags = !o.json && isatty(STDOUT_FILENO) && !getenv("NO_COLOR") ? RULECORE_EXPLAIN_COLOR : 0;
+      bool to_stdout = o.metrics && strcmp(o.metrics, "-") == 0;
+      if (!to_stdout && !rulec_print_owned(stdout, o.explain ? rulecore_decisions_explain(out, fmt, flags)
+                                                             : rulecore_decisions_render(out, fmt)))
         exit_code = 2;
+      if (o.metrics) {
+        rulecore_decisions_free(out); /* its counts join the ruleset's */
+        out = NULL;
+        FILE *f = to_stdout ? stdout : fopen(o.metrics, "w");
+        if (!f) {
+          fprintf(stderr, "rulec: %s: %s\n", o.metrics, strerror(errno));
+          exit_code = 2;
+        } else {
+          if (!rulec_print_owned(f, rulecore_ruleset_metrics(rs))) exit_code = 2;
+          if (!to_stdout && fclose(f) != 0) exit_code = 2;
+        }
+      }
       /* exit 1 when a decision failed or a validation of severity error */
-      for (size_t i = 0; i < rulecore_ruleset_decision_count(rs); i++)
+      for (size_t i = 0; out && i < rulecore_ruleset_decision_count(rs); i++)
         if (rulecore_decisions_outcome(out, i) == RULECORE_OUTCOME_ERROR && !exit_code) exit_code = 1;
-      for (size_t k = 0; k < rulecore_decisions_violation_count(out); k++)
+      for (size_t k = 0; out && k < rulecore_decisions_violation_count(out); k++)
         if (rulecore_decisions_violation_severity(out, k) == RULECORE_SEVERITY_ERROR && !exit_code) exit_code = 1;
     }
   }
@@ -270,6 +298,8 @@ static void watch_show(watching *wt, bool unchanged) {
   fflush(stderr);
 }
 
+static char *watch_metrics(void *w) { return rulecore_watch_metrics(w); }
+
 static void watch_reloaded(void *user, rulecore_reload_outcome outcome, const char *revision,
                            const rulecore_diagnostics *d) {
   watching *wt = user;
@@ -324,10 +354,22 @@ int rulec_rules_watch(int argc, char **argv) {
   }
   if (rulecore_diagnostics_count(d)) rulec_print_owned(stderr, rulecore_diagnostics_render(d, RULECORE_FORMAT_TEXT));
   rulecore_diagnostics_free(d);
+  struct rulec_http *http = NULL;
+  if (o.metrics) {
+    rulecore_watch_enable_metrics(wt.w);
+    if (!(http = rulec_http_start(o.metrics, watch_metrics, wt.w))) {
+      pthread_mutex_unlock(&wt.out_lock);
+      rulecore_watch_free(wt.w);
+      pthread_mutex_destroy(&wt.out_lock);
+      free_opts(&o);
+      return 2;
+    }
+  }
   watch_show(&wt, false);
   pthread_mutex_unlock(&wt.out_lock);
   int sig = 0;
   sigwait(&stop, &sig);
+  rulec_http_stop(http);
   rulecore_watch_free(wt.w);
   pthread_mutex_destroy(&wt.out_lock);
   free_opts(&o);

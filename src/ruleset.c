@@ -26,135 +26,6 @@
 #include "sha256.h"
 #include "suggest.h"
 
-/* A compiled expression and where it was written. */
-typedef struct rs_expr {
-  rulecore_program *prog; /* NULL: not given */
-  bool constant;          /* prog folded to k: no need to run it */
-  value k;
-  const char *text;       /* as written, in the ruleset's arena */
-  size_t len;
-  uint32_t file;
-  const rs_literal *lit;  /* its literal in that file (the builder's: only while loading) */
-  uint32_t lit_offset;    /* copies of lit's mapping, kept for run-time errors */
-  const uint32_t *map;
-  bool generated;         /* built by the program: positions are the call's */
-  uint32_t line, column;  /* the literal's start, or the call */
-} rs_expr;
-
-typedef struct rs_rule {
-  const char *id;
-  int64_t priority;
-  uint32_t order;
-  rs_expr when, value;
-  const char *description;
-  const char **tags;
-  uint32_t ntags;
-  uint32_t file, line;
-} rs_rule;
-
-/* What evaluation reads of a rule, packed so the loop over a decision's
- * rules stays in a few cache lines. */
-enum { HOT_ALWAYS, HOT_NEVER, HOT_BOOL, HOT_SLOW }; /* conditions */
-enum { HOT_NONE, HOT_CONST, HOT_EVAL };            /* values */
-typedef struct rs_hot {
-  const cnode *when;  /* HOT_BOOL: its bool root */
-  const cnode *value; /* HOT_EVAL: its root */
-  value k;            /* HOT_CONST: the value */
-  uint8_t wk, vk;
-} rs_hot;
-
-typedef struct rs_decision {
-  const char *name, *type_name, *hit_name, *description;
-  rs_hit hit;
-  rs_aggregate aggregate;
-  uint32_t var; /* its computed variable's slot */
-  const type *type;
-  rs_expr deflt;
-  rs_rule *rules;
-  rs_hot *hot; /* per rule, as rules */
-  uint32_t nrules;
-  uint32_t *inputs; /* decisions it reads */
-  uint32_t ninputs;
-  rs_loc loc;
-} rs_decision;
-
-typedef struct rs_validation {
-  const char *id;
-  rs_expr expr, message;
-  rulecore_severity severity;
-  uint32_t *inputs;
-  uint32_t ninputs;
-} rs_validation;
-
-typedef struct rs_test {
-  const char *name;
-  rulecore_activation *context;
-  rulecore_activation *expect; /* computed slots hold the expected values */
-  uint32_t *expect_decisions;
-  uint32_t nexpect;
-  uint32_t *rule_decisions;
-  const char **rule_ids;
-  uint32_t nrules;
-  const char **violations;
-  uint32_t nviolations;
-  bool has_violations;
-} rs_test;
-
-typedef struct rs_filecopy {
-  char *path;
-  char *text;
-  source src;
-} rs_filecopy;
-
-struct rulecore_ruleset {
-  atomic_uint refs;
-  arena arena;
-  rulecore_schema *schema;
-  uint32_t nuser; /* the context's variables: slots 0..nuser-1 */
-  uint32_t nvars;
-  char revision[65];
-  rs_filecopy *files;
-  uint32_t nfiles;
-  rs_decision *decisions;
-  uint32_t ndecisions;
-  uint32_t *order; /* decisions in evaluation order */
-  rs_validation *validations;
-  uint32_t nvalidations;
-  rs_test *tests;
-  uint32_t ntests;
-  uint32_t nrules;     /* in all */
-  uint32_t max_rules;  /* of one decision */
-  uint32_t max_locals;
-  uint64_t cost_limit; /* 0: none */
-};
-
-typedef struct dec_state {
-  uint8_t outcome;   /* rulecore_outcome */
-  int32_t rule;      /* index in its decision of the producing rule; -1 */
-  uint32_t mstart, mcount; /* its matched rules in the matched array */
-  const char *err_file;
-} dec_state;
-
-typedef struct violation {
-  uint32_t validation;
-  const char *message;
-} violation;
-
-struct rulecore_decisions {
-  rulecore_ruleset *rs; /* a reference */
-  ev e;
-  value *vars;
-  dec_state *st;
-  rulecore_result *views;
-  uint8_t *need;
-  uint32_t *stack;
-  uint32_t *matched; /* rule indexes (within their decision) */
-  uint32_t nmatched;
-  value *tmp;
-  violation *viols;
-  uint32_t nviols;
-};
-
 static const char *const hit_names[] = {"first", "unique", "any", "collect"};
 static const char *const agg_names[] = {"", "sum", "min", "max", "count"};
 
@@ -172,6 +43,9 @@ typedef struct build {
   uint32_t *deps;
   uint32_t ndeps, capdeps;
   uint8_t *seen;
+  /* the context fields it read (in the ruleset's arena), likewise */
+  const char **fields;
+  uint32_t nfields, capfields;
 } build;
 
 static char *rstrdup(build *B, const char *s) {
@@ -199,8 +73,38 @@ static bool loc_of(build *B, const rs_loc *loc, diag_loc *out) {
   return diag_loc_of(out, &B->rs->arena, &f->src, loc->offset, loc->length);
 }
 
+/* Record the context field path a select chain (or identifier) rooted at
+ * a context variable spells, once per declaration.  true when n is one. */
+static bool collect_field(build *B, const ast_node *n) {
+  const ast_node *root = n;
+  while (root->kind == AST_SELECT && root->ref_kind != REF_VARIABLE) root = root->u.select.operand;
+  if ((root->kind != AST_IDENT && root->kind != AST_SELECT) || root->ref_kind != REF_VARIABLE || root->ref < 0 ||
+      (uint32_t)root->ref >= B->rs->nvars || B->var_decision[root->ref] >= 0)
+    return false;
+  buf path = {0};
+  if (!ast_dotted_name(n, &path) || path.oom || !path.data) {
+    if (path.oom) B->oom = true;
+    buf_release(&path);
+    return false;
+  }
+  for (uint32_t i = 0; i < B->nfields; i++)
+    if (strcmp(B->fields[i], path.data) == 0) {
+      buf_release(&path);
+      return true;
+    }
+  char *z = arena_strndup(&B->rs->arena, path.data, path.len);
+  buf_release(&path);
+  if (!z || (B->nfields == B->capfields && !rs_grow((void **)&B->fields, &B->capfields, sizeof *B->fields))) {
+    B->oom = true;
+    return true;
+  }
+  B->fields[B->nfields++] = z;
+  return true;
+}
+
 static void collect_dep(ast_node *n, void *ctx) {
   build *B = ctx;
+  if ((n->kind == AST_IDENT || n->kind == AST_SELECT) && collect_field(B, n)) return;
   if ((n->kind == AST_IDENT || n->kind == AST_SELECT) && n->ref_kind == REF_VARIABLE && n->ref >= 0 &&
       (uint32_t)n->ref < B->rs->nvars && B->var_decision[n->ref] >= 0) {
     uint32_t dec = (uint32_t)B->var_decision[n->ref];
@@ -231,6 +135,7 @@ static bool compile_text(build *B, const rs_text *t, const char *result_type, rs
   x->generated = !t->lit;
   x->line = t->at.line;
   x->column = t->at.column;
+  x->want = result_type;
   if (t->lit) {
     x->lit_offset = t->lit->offset;
     if (t->lit->map) {
@@ -278,6 +183,24 @@ static bool compile_text(build *B, const rs_text *t, const char *result_type, rs
 static void deps_begin(build *B) {
   for (uint32_t i = 0; i < B->ndeps; i++) B->seen[B->deps[i]] = 0;
   B->ndeps = 0;
+  B->nfields = 0;
+}
+
+static int cmp_field(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+
+/* The collected context fields, sorted and copied into the ruleset. */
+static const char **fields_take(build *B, uint32_t *n) {
+  *n = 0;
+  if (!B->nfields) return NULL;
+  const char **p = arena_alloc(&B->rs->arena, B->nfields * sizeof *p);
+  if (!p) {
+    B->oom = true;
+    return NULL;
+  }
+  memcpy(p, B->fields, B->nfields * sizeof *p);
+  qsort(p, B->nfields, sizeof *p, cmp_field);
+  *n = B->nfields;
+  return p;
 }
 
 /* The collected inputs, copied into the ruleset. */
@@ -396,6 +319,24 @@ static rs_text number_for(build *B, const rs_text *v, const type *t) {
   return r;
 }
 
+/* What evaluation reads of rule r. */
+static void hot_of(const rs_rule *r, rs_hot *h) {
+  if (!r->when.prog)
+    h->wk = HOT_ALWAYS;
+  else if (r->when.constant)
+    h->wk = r->when.k.kind == V_BOOL && r->when.k.b ? HOT_ALWAYS : HOT_NEVER;
+  else if (r->when.prog->root->fam == F_BOOL)
+    h->wk = HOT_BOOL, h->when = r->when.prog->root;
+  else
+    h->wk = HOT_SLOW;
+  if (!r->value.prog)
+    h->vk = HOT_NONE;
+  else if (r->value.constant)
+    h->vk = HOT_CONST, h->k = r->value.k;
+  else
+    h->vk = HOT_EVAL, h->value = r->value.prog->root;
+}
+
 static bool numeric(const type *t) { return t->kind == TYPE_INT || t->kind == TYPE_UINT || t->kind == TYPE_DOUBLE; }
 static bool ordered(const type *t) {
   return numeric(t) || t->kind == TYPE_STRING || t->kind == TYPE_TIMESTAMP || t->kind == TYPE_DURATION;
@@ -477,31 +418,16 @@ static void build_decisions(build *B) {
       B->oom = true;
       return;
     }
-    for (uint32_t k = 0; k < dc->nrules; k++) {
-      const rs_rule *r = &dc->rules[k];
-      rs_hot *h = &dc->hot[k];
-      if (!r->when.prog)
-        h->wk = HOT_ALWAYS;
-      else if (r->when.constant)
-        h->wk = r->when.k.kind == V_BOOL && r->when.k.b ? HOT_ALWAYS : HOT_NEVER;
-      else if (r->when.prog->root->fam == F_BOOL)
-        h->wk = HOT_BOOL, h->when = r->when.prog->root;
-      else
-        h->wk = HOT_SLOW;
-      if (!r->value.prog)
-        h->vk = HOT_NONE;
-      else if (r->value.constant)
-        h->vk = HOT_CONST, h->k = r->value.k;
-      else
-        h->vk = HOT_EVAL, h->value = r->value.prog->root;
-    }
+    for (uint32_t k = 0; k < dc->nrules; k++) hot_of(&dc->rules[k], &dc->hot[k]);
     if (dc->nrules > rs->max_rules) rs->max_rules = dc->nrules;
+    dc->rule_base = rs->nrules;
     rs->nrules += dc->nrules;
     if (bd->deflt.text) {
       rs_text v = number_for(B, &bd->deflt, dc->type);
       compile_text(B, &v, dc->type_name, &dc->deflt);
     }
     dc->inputs = deps_take(B, &dc->ninputs);
+    dc->fields = fields_take(B, &dc->nfields);
   }
 }
 
@@ -522,6 +448,7 @@ static void build_validations(build *B) {
     compile_text(B, &bv->expr, "bool", &v->expr);
     compile_text(B, &bv->message, "string", &v->message);
     v->inputs = deps_take(B, &v->ninputs);
+    v->fields = fields_take(B, &v->nfields);
   }
 }
 
@@ -815,6 +742,7 @@ static void ruleset_destroy(rulecore_ruleset *rs) {
     src_release(&rs->files[i].src);
     mem_free(rs->files[i].text);
   }
+  metrics_free(atomic_load(&rs->metrics));
   schema_unref(rs->schema);
   arena_release(&rs->arena);
   mem_free(rs);
@@ -853,6 +781,7 @@ RULECORE_API rulecore_status rulecore_ruleset_load(const rulecore_env *env, cons
   mem_free(B.var_decision);
   mem_free(B.seen);
   mem_free(B.deps);
+  mem_free(B.fields);
   /* the ruleset took the file texts; the builder's views of them go */
   for (uint32_t i = 0; i < rs->nfiles; i++) memset(&b.files.items[i].src, 0, sizeof b.files.items[i].src);
   rs_builder_release(&b);
@@ -928,6 +857,14 @@ RULECORE_API size_t rulecore_ruleset_decision_input(const rulecore_ruleset *rs, 
   const rs_decision *dc = dec_at(rs, i);
   return dc && k < dc->ninputs ? dc->inputs[k] : 0;
 }
+RULECORE_API size_t rulecore_ruleset_decision_field_count(const rulecore_ruleset *rs, size_t i) {
+  const rs_decision *dc = dec_at(rs, i);
+  return dc ? dc->nfields : 0;
+}
+RULECORE_API const char *rulecore_ruleset_decision_field(const rulecore_ruleset *rs, size_t i, size_t k) {
+  const rs_decision *dc = dec_at(rs, i);
+  return dc && k < dc->nfields ? dc->fields[k] : NULL;
+}
 RULECORE_API size_t rulecore_ruleset_rule_count(const rulecore_ruleset *rs, size_t i) {
   const rs_decision *dc = dec_at(rs, i);
   return dc ? dc->nrules : 0;
@@ -968,6 +905,18 @@ RULECORE_API const char *rulecore_ruleset_validation_id(const rulecore_ruleset *
 RULECORE_API rulecore_severity rulecore_ruleset_validation_severity(const rulecore_ruleset *rs, size_t v) {
   return rs && v < rs->nvalidations ? rs->validations[v].severity : RULECORE_SEVERITY_ERROR;
 }
+RULECORE_API size_t rulecore_ruleset_validation_input_count(const rulecore_ruleset *rs, size_t v) {
+  return rs && v < rs->nvalidations ? rs->validations[v].ninputs : 0;
+}
+RULECORE_API size_t rulecore_ruleset_validation_input(const rulecore_ruleset *rs, size_t v, size_t k) {
+  return rs && v < rs->nvalidations && k < rs->validations[v].ninputs ? rs->validations[v].inputs[k] : 0;
+}
+RULECORE_API size_t rulecore_ruleset_validation_field_count(const rulecore_ruleset *rs, size_t v) {
+  return rs && v < rs->nvalidations ? rs->validations[v].nfields : 0;
+}
+RULECORE_API const char *rulecore_ruleset_validation_field(const rulecore_ruleset *rs, size_t v, size_t k) {
+  return rs && v < rs->nvalidations && k < rs->validations[v].nfields ? rs->validations[v].fields[k] : NULL;
+}
 RULECORE_API size_t rulecore_ruleset_test_count(const rulecore_ruleset *rs) { return rs ? rs->ntests : 0; }
 RULECORE_API const char *rulecore_ruleset_test_name(const rulecore_ruleset *rs, size_t t) {
   return rs && t < rs->ntests ? rs->tests[t].name : NULL;
@@ -980,7 +929,20 @@ RULECORE_API rulecore_decisions *rulecore_decisions_new(void) {
   return mem_calloc(1, sizeof(rulecore_decisions));
 }
 
+static void explain_free(rs_explain *X) {
+  if (!X) return;
+  for (uint32_t i = 0; i < X->nprogs; i++) rulecore_program_free(X->progs[i]);
+  mem_free(X->progs);
+  mem_free(X->tr.points);
+  mem_free(X->slots);
+  arena_release(&X->arena);
+  mem_free(X);
+}
+
 static void decisions_drop(rulecore_decisions *o) {
+  metrics_detach(o);
+  explain_free(o->xp);
+  o->xp = NULL;
   mem_free(o->vars);
   mem_free(o->st);
   mem_free(o->views);
@@ -1069,6 +1031,8 @@ static void expr_position(const rulecore_ruleset *rs, const rs_expr *x, uint32_t
 typedef struct run {
   rulecore_decisions *o;
   const rulecore_ruleset *rs;
+  const rs_decision *decs;   /* rs's, or their traced copies when explaining */
+  const rs_validation *vals; /* likewise */
   const rs_expr *failed; /* the expression whose error is pending */
 } run;
 
@@ -1112,10 +1076,11 @@ static inline bool run_value(run *R, const rs_expr *x, value *out) {
  * expression, at R->failed). */
 static void decision_error(run *R, uint32_t dec, const char *why) {
   rulecore_decisions *o = R->o;
-  const rs_decision *dc = &R->rs->decisions[dec];
+  const rs_decision *dc = &R->decs[dec];
   dec_state *s = &o->st[dec];
   rulecore_result *view = &o->views[dec];
   s->outcome = RULECORE_OUTCOME_ERROR;
+  s->err_kind = R->failed ? 0 : 1;
   view->err_line = view->err_column = 0;
   s->err_file = NULL;
   if (R->failed) {
@@ -1130,7 +1095,7 @@ static void decision_error(run *R, uint32_t dec, const char *why) {
 
 static void eval_decision(run *R, uint32_t dec) {
   rulecore_decisions *o = R->o;
-  const rs_decision *dc = &R->rs->decisions[dec];
+  const rs_decision *dc = &R->decs[dec];
   dec_state *s = &o->st[dec];
   s->rule = -1;
   s->mstart = o->nmatched;
@@ -1160,6 +1125,7 @@ static void eval_decision(run *R, uint32_t dec) {
       if (UNLIKELY(b == EV_ERROR)) {
         o->nmatched += nmatched;
         s->mcount = nmatched;
+        s->tried = k + 1;
         decision_error(R, dec, pool_msg(o, "rule '%s': %s", dc->rules[k].id, e->err));
         return;
       }
@@ -1174,6 +1140,7 @@ static void eval_decision(run *R, uint32_t dec) {
         R->failed = &dc->rules[k].value;
         o->nmatched += nmatched;
         s->mcount = nmatched;
+        s->tried = k + 1;
         decision_error(R, dec, pool_msg(o, "rule '%s': %s", dc->rules[k].id, e->err));
         return;
       }
@@ -1181,6 +1148,7 @@ static void eval_decision(run *R, uint32_t dec) {
     }
     if (!all) break;
   }
+  s->tried = nmatched && !all ? matched[0] + 1 : dc->nrules;
   o->nmatched += nmatched;
   s->mcount = nmatched;
   if (nmatched) s->rule = (int32_t)matched[0];
@@ -1269,11 +1237,12 @@ static void eval_decision(run *R, uint32_t dec) {
 
 static void eval_validation(run *R, uint32_t i) {
   rulecore_decisions *o = R->o;
-  const rs_validation *v = &R->rs->validations[i];
+  const rs_validation *v = &R->vals[i];
   int b = run_bool(R, &v->expr);
   if (b == EV_TRUE) return;
   violation *x = &o->viols[o->nviols++];
   x->validation = i;
+  x->error = b == EV_ERROR;
   if (b == EV_ERROR) {
     R->failed = NULL;
     x->message = pool_msg(o, "cannot be checked: %s", o->e.err);
@@ -1292,12 +1261,118 @@ static void eval_validation(run *R, uint32_t i) {
   }
 }
 
+/* ---- explaining ---- */
+
+/* x (a copy of an expression of X->rs) recompiled with trace closures:
+ * parsed and checked again as it was at load, against the same schema.
+ * false when out of memory; an expression that is a constant, or that
+ * does not compile again (it did at load), stays as it was, untraced. */
+static bool explain_expr(rs_explain *X, const rulecore_env *env, rs_expr *x) {
+  x->tn = 0;
+  if (!x->prog || x->constant) return true;
+  if (X->nprogs == X->capprogs && !rs_grow((void **)&X->progs, &X->capprogs, sizeof *X->progs)) return false;
+  rulecore_expr *e = NULL;
+  rulecore_status st = rulecore_parse(env, x->text, x->len, NULL, &e, NULL);
+  if (st == RULECORE_OK) st = rulecore_check(env, e, x->want, NULL);
+  uint32_t first = X->tr.n;
+  rulecore_program *p = NULL;
+  if (st == RULECORE_OK) st = api_compile_traced(env, e, &X->tr, &p);
+  rulecore_expr_free(e);
+  if (st == RULECORE_ERR_NOMEM || X->tr.oom) return false;
+  if (st != RULECORE_OK) return true;
+  X->progs[X->nprogs++] = p;
+  x->prog = p;
+  x->tfirst = first;
+  x->tn = X->tr.n - first;
+  return true;
+}
+
+/* The traced copy of rs for o; NULL when out of memory. */
+static rs_explain *explain_build(const rulecore_ruleset *rs) {
+  rs_explain *X = mem_calloc(1, sizeof *X);
+  rulecore_env *env = rulecore_env_new();
+  bool ok = X && env && rulecore_env_set_schema(env, rs->schema, NULL) == RULECORE_OK;
+  if (ok) {
+    X->rs = rs;
+    X->decisions = arena_alloc(&X->arena, (rs->ndecisions + 1) * sizeof *X->decisions);
+    X->validations = arena_alloc(&X->arena, (rs->nvalidations + 1) * sizeof *X->validations);
+    ok = X->decisions && X->validations;
+  }
+  for (uint32_t i = 0; ok && i < rs->ndecisions; i++) {
+    rs_decision *dc = &X->decisions[i];
+    *dc = rs->decisions[i];
+    if (!dc->nrules) {
+      ok = explain_expr(X, env, &dc->deflt);
+      continue;
+    }
+    dc->rules = arena_alloc(&X->arena, dc->nrules * sizeof *dc->rules);
+    dc->hot = arena_alloc(&X->arena, dc->nrules * sizeof *dc->hot);
+    ok = dc->rules && dc->hot;
+    for (uint32_t k = 0; ok && k < dc->nrules; k++) {
+      dc->rules[k] = rs->decisions[i].rules[k];
+      ok = explain_expr(X, env, &dc->rules[k].when) && explain_expr(X, env, &dc->rules[k].value);
+      hot_of(&dc->rules[k], &dc->hot[k]);
+    }
+    ok = ok && explain_expr(X, env, &dc->deflt);
+  }
+  for (uint32_t i = 0; ok && i < rs->nvalidations; i++) {
+    X->validations[i] = rs->validations[i];
+    ok = explain_expr(X, env, &X->validations[i].expr) && explain_expr(X, env, &X->validations[i].message);
+  }
+  if (ok) ok = (X->slots = mem_calloc(X->tr.n ? X->tr.n : 1, sizeof *X->slots)) != NULL;
+  rulecore_env_free(env);
+  if (!ok) {
+    explain_free(X);
+    return NULL;
+  }
+  return X;
+}
+
+RULECORE_API rulecore_status rulecore_decisions_set_explain(rulecore_decisions *o, bool on) {
+  if (!o) return RULECORE_ERR_ARGUMENT;
+  o->explain = on;
+  return RULECORE_OK;
+}
+
+RULECORE_API char *rulecore_decisions_explain(const rulecore_decisions *o, rulecore_format format, unsigned flags) {
+  if (!o || !o->rs || !o->xp || !o->explain || (format != RULECORE_FORMAT_TEXT && format != RULECORE_FORMAT_JSON))
+    return NULL;
+  buf b = {0};
+  explain_render(&b, o, format, (flags & RULECORE_EXPLAIN_COLOR) != 0);
+  return buf_take(&b);
+}
+
+RULECORE_API size_t rulecore_decisions_tried_count(const rulecore_decisions *o, size_t i) {
+  const dec_state *s = o && o->rs && i < o->rs->ndecisions ? &o->st[i] : NULL;
+  return s && s->outcome != RULECORE_OUTCOME_NOT_EVALUATED ? s->tried : 0;
+}
+
+RULECORE_API const char *rulecore_decisions_tried(const rulecore_decisions *o, size_t i, size_t k, bool *matched) {
+  if (matched) *matched = false;
+  if (k >= rulecore_decisions_tried_count(o, i)) return NULL;
+  const dec_state *s = &o->st[i];
+  for (uint32_t m = 0; matched && m < s->mcount; m++)
+    if (o->matched[s->mstart + m] == k) *matched = true;
+  return o->rs->decisions[i].rules[k].id;
+}
+
 RULECORE_API rulecore_status rulecore_ruleset_eval(const rulecore_ruleset *rs, const rulecore_activation *a,
                                                    const char *const *names, size_t nnames, rulecore_decisions *o) {
   if (!rs || !o || (nnames && !names)) return RULECORE_ERR_ARGUMENT;
   if (a && act_schema(a) != rs->schema) return RULECORE_ERR_ARGUMENT;
   if (!decisions_bind(o, rs)) return RULECORE_ERR_NOMEM;
+  int64_t t0 = 0;
+  if (UNLIKELY(atomic_load_explicit(&rs->metrics, memory_order_relaxed) != NULL)) {
+    if (!o->mc && !metrics_attach(o, rs)) return RULECORE_ERR_NOMEM;
+    t0 = metrics_now();
+  }
   ev *e = &o->e;
+  e->trace = NULL;
+  if (UNLIKELY(o->explain)) {
+    if (!o->xp && !(o->xp = explain_build(rs))) return RULECORE_ERR_NOMEM;
+    memset(o->xp->slots, 0, (o->xp->tr.n ? o->xp->tr.n : 1) * sizeof *o->xp->slots);
+    e->trace = o->xp->slots;
+  }
   if (e->pool.first) pool_reset(&e->pool);
   e->oom = false;
   e->err = NULL;
@@ -1329,7 +1404,8 @@ RULECORE_API rulecore_status rulecore_ruleset_eval(const rulecore_ruleset *rs, c
         if (!o->need[dc->inputs[k]]) o->need[dc->inputs[k]] = 1, o->stack[sp++] = dc->inputs[k];
     }
   }
-  run R = {o, rs, NULL};
+  run R = {o, rs, rs->decisions, rs->validations, NULL};
+  if (e->trace) R.decs = o->xp->decisions, R.vals = o->xp->validations;
   for (uint32_t i = 0; i < rs->ndecisions; i++) {
     o->st[i].outcome = RULECORE_OUTCOME_NOT_EVALUATED;
     o->views[i].result = (value){.kind = V_NULL};
@@ -1346,6 +1422,7 @@ RULECORE_API rulecore_status rulecore_ruleset_eval(const rulecore_ruleset *rs, c
     if (ready) eval_validation(&R, i);
     if (UNLIKELY(e->oom)) return RULECORE_ERR_NOMEM;
   }
+  if (UNLIKELY(o->mc != NULL)) metrics_count(o, metrics_now() - t0);
   return RULECORE_OK;
 }
 

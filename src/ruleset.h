@@ -17,6 +17,9 @@
 #define RULECORE_RULESET_H
 
 #include "diag.h"
+#include "eval.h"
+
+#include <pthread.h>
 #include "internal.h"
 #include "mem.h"
 #include "source.h"
@@ -168,5 +171,197 @@ typedef struct luahost_limits {
  * reported too) or RULECORE_ERR_NOMEM. */
 INTERNAL rulecore_status luahost_load(rs_builder *b, const char *path, const luahost_limits *limits,
                                       rulecore_diagnostics *d);
+
+/* ---- the built ruleset ----
+ * Made by ruleset.c and evaluated there; explain.c renders the traces of
+ * an explained evaluation from the same structures. */
+
+/* A compiled expression and where it was written. */
+typedef struct rs_expr {
+  rulecore_program *prog; /* NULL: not given */
+  bool constant;          /* prog folded to k: no need to run it */
+  value k;
+  const char *text;       /* as written, in the ruleset's arena */
+  size_t len;
+  uint32_t file;
+  const rs_literal *lit;  /* its literal in that file (the builder's: only while loading) */
+  uint32_t lit_offset;    /* copies of lit's mapping, kept for run-time errors */
+  const uint32_t *map;
+  bool generated;         /* built by the program: positions are the call's */
+  uint32_t line, column;  /* the literal's start, or the call */
+  const char *want;       /* the result type it was checked for (NULL: any) */
+  uint32_t tfirst, tn;    /* explaining copies: its trace points (tn 0: none) */
+} rs_expr;
+
+typedef struct rs_rule {
+  const char *id;
+  int64_t priority;
+  uint32_t order;
+  rs_expr when, value;
+  const char *description;
+  const char **tags;
+  uint32_t ntags;
+  uint32_t file, line;
+} rs_rule;
+
+/* What evaluation reads of a rule, packed so the loop over a decision's
+ * rules stays in a few cache lines. */
+enum { HOT_ALWAYS, HOT_NEVER, HOT_BOOL, HOT_SLOW }; /* conditions */
+enum { HOT_NONE, HOT_CONST, HOT_EVAL };            /* values */
+typedef struct rs_hot {
+  const cnode *when;  /* HOT_BOOL: its bool root */
+  const cnode *value; /* HOT_EVAL: its root */
+  value k;            /* HOT_CONST: the value */
+  uint8_t wk, vk;
+} rs_hot;
+
+typedef struct rs_decision {
+  const char *name, *type_name, *hit_name, *description;
+  rs_hit hit;
+  rs_aggregate aggregate;
+  uint32_t var; /* its computed variable's slot */
+  const type *type;
+  rs_expr deflt;
+  rs_rule *rules;
+  rs_hot *hot; /* per rule, as rules */
+  uint32_t nrules;
+  uint32_t rule_base; /* of its first rule in the ruleset's numbering of rules (metrics) */
+  uint32_t *inputs; /* decisions it reads */
+  uint32_t ninputs;
+  const char **fields; /* context fields it reads ("user.age"), sorted */
+  uint32_t nfields;
+  rs_loc loc;
+} rs_decision;
+
+typedef struct rs_validation {
+  const char *id;
+  rs_expr expr, message;
+  rulecore_severity severity;
+  uint32_t *inputs;
+  uint32_t ninputs;
+  const char **fields; /* context fields it reads, sorted */
+  uint32_t nfields;
+} rs_validation;
+
+typedef struct rs_test {
+  const char *name;
+  rulecore_activation *context;
+  rulecore_activation *expect; /* computed slots hold the expected values */
+  uint32_t *expect_decisions;
+  uint32_t nexpect;
+  uint32_t *rule_decisions;
+  const char **rule_ids;
+  uint32_t nrules;
+  const char **violations;
+  uint32_t nviolations;
+  bool has_violations;
+} rs_test;
+
+typedef struct rs_filecopy {
+  char *path;
+  char *text;
+  source src;
+} rs_filecopy;
+
+struct rulecore_ruleset {
+  atomic_uint refs;
+  arena arena;
+  rulecore_schema *schema;
+  uint32_t nuser; /* the context's variables: slots 0..nuser-1 */
+  uint32_t nvars;
+  char revision[65];
+  rs_filecopy *files;
+  uint32_t nfiles;
+  rs_decision *decisions;
+  uint32_t ndecisions;
+  uint32_t *order; /* decisions in evaluation order */
+  _Atomic(struct rs_metrics *) metrics; /* counting evaluations; NULL: not */
+  rs_validation *validations;
+  uint32_t nvalidations;
+  rs_test *tests;
+  uint32_t ntests;
+  uint32_t nrules;     /* in all */
+  uint32_t max_rules;  /* of one decision */
+  uint32_t max_locals;
+  uint64_t cost_limit; /* 0: none */
+};
+
+typedef struct dec_state {
+  uint8_t outcome;   /* rulecore_outcome */
+  uint8_t err_kind;  /* RULECORE_OUTCOME_ERROR: an expression's (0) or the hit policy's (1) */
+  uint32_t tried;    /* rules tried, in priority order */
+  int32_t rule;      /* index in its decision of the producing rule; -1 */
+  uint32_t mstart, mcount; /* its matched rules in the matched array */
+  const char *err_file;
+} dec_state;
+
+typedef struct violation {
+  uint32_t validation;
+  bool error;        /* its expression failed: it could not be checked */
+  const char *message;
+} violation;
+
+struct rulecore_decisions {
+  rulecore_ruleset *rs; /* a reference */
+  ev e;
+  value *vars;
+  dec_state *st;
+  rulecore_result *views;
+  uint8_t *need;
+  uint32_t *stack;
+  uint32_t *matched; /* rule indexes (within their decision) */
+  uint32_t nmatched;
+  value *tmp;
+  violation *viols;
+  uint32_t nviols;
+  bool explain;           /* trace evaluations (rulecore_decisions_set_explain) */
+  _Atomic uint64_t *mc;   /* metrics on: this object's counts for rs (metrics.c); NULL: none */
+  struct rulecore_decisions *mprev, *mnext; /* in rs->metrics' list of counting objects */
+  struct rs_explain *xp;  /* the traced copy of rs, made on the first explained evaluation */
+};
+
+/* An explained ruleset: copies of rs's decisions and validations whose
+ * expressions are compiled with trace closures (compile_traced), all
+ * recording into slots.  One per rulecore_decisions (so per thread). */
+typedef struct rs_explain {
+  const rulecore_ruleset *rs; /* the one copied (o->rs) */
+  arena arena;                /* the copies */
+  tracer tr;                  /* the points of every traced expression */
+  trace_slot *slots;          /* tr.n of them, cleared before each evaluation */
+  rs_decision *decisions;
+  rs_validation *validations;
+  rulecore_program **progs;   /* the traced programs, owned */
+  uint32_t nprogs, capprogs;
+} rs_explain;
+
+/* ---- metrics (metrics.c) ----
+ * Counting is per rulecore_decisions, so per thread: the owner adds to
+ * its own counters with relaxed loads and stores (no lock, no shared
+ * cache line), and a rendering sums the ruleset's totals and every
+ * counting object's counters.  An object that rebinds or is freed adds
+ * its counts to the totals and leaves the list. */
+enum { MC_BUCKETS = 14 }; /* latency buckets, +Inf last */
+typedef struct rs_metrics {
+  pthread_mutex_t lock;            /* the list, and folding counts into totals */
+  struct rulecore_decisions *head; /* the counting objects */
+  _Atomic uint64_t *totals;        /* metrics_size(rs) counters */
+} rs_metrics;
+
+/* Counter indexes (see metrics.c): evaluations, errors by kind, outcomes
+ * per decision, matches per rule, failures per validation, latency. */
+INTERNAL size_t metrics_size(const rulecore_ruleset *rs);
+/* Give o (bound to rs, whose metrics are on) counters; false: no memory. */
+INTERNAL bool metrics_attach(rulecore_decisions *o, const rulecore_ruleset *rs);
+/* Fold o's counts into its ruleset's totals and free them. */
+INTERNAL void metrics_detach(rulecore_decisions *o);
+/* Count o's last evaluation, which took ns. */
+INTERNAL void metrics_count(rulecore_decisions *o, int64_t ns);
+INTERNAL void metrics_free(rs_metrics *m);
+/* CLOCK_MONOTONIC in ns. */
+INTERNAL int64_t metrics_now(void);
+
+/* explain.c: render o's last evaluation with its traces (o->xp) into b:
+ * format TEXT or JSON; colour (ANSI) in TEXT when asked. */
+INTERNAL void explain_render(buf *b, const rulecore_decisions *o, rulecore_format format, bool colour);
 
 #endif

@@ -75,6 +75,7 @@ struct rulecore_watch {
   int ino;          /* the thread's inotify descriptor; -1: polling */
   char seen[65];    /* polling: the fingerprint of the files last loaded */
   int wake[2]; /* a pipe: a byte written stops the thread */
+  _Atomic bool metrics; /* count the evaluations of every version published */
 };
 
 static int64_t now_ns(clockid_t clock) {
@@ -166,6 +167,8 @@ static rulecore_reload_outcome reload(rulecore_watch *w, bool (*still_quiet)(rul
     rulecore_ruleset_free(rs);
   } else {
     outcome = RULECORE_RELOAD_SWAPPED;
+    /* counting from its first evaluation on (out of memory: not counted) */
+    if (atomic_load(&w->metrics)) rulecore_ruleset_enable_metrics(rs);
     publish(w, rs);
   }
   const char *rev = serving_revision(w); /* the reload lock keeps it */
@@ -521,4 +524,45 @@ RULECORE_API char *rulecore_watch_diagnostics(rulecore_watch *w, rulecore_format
   char *text = rulecore_diagnostics_render(w->last_diags, format);
   pthread_mutex_unlock(&w->status_lock);
   return text;
+}
+
+RULECORE_API rulecore_status rulecore_watch_enable_metrics(rulecore_watch *w) {
+  if (!w) return RULECORE_ERR_ARGUMENT;
+  /* under the reload lock, so no version is published between the two */
+  pthread_mutex_lock(&w->reload_lock);
+  atomic_store(&w->metrics, true);
+  const rulecore_ruleset *rs = rulecore_watch_acquire(w);
+  rulecore_status st = rulecore_ruleset_enable_metrics((rulecore_ruleset *)rs);
+  rulecore_watch_release(w, rs);
+  pthread_mutex_unlock(&w->reload_lock);
+  return st;
+}
+
+RULECORE_API char *rulecore_watch_metrics(rulecore_watch *w) {
+  if (!w) return NULL;
+  rulecore_watch_status st;
+  rulecore_watch_get_status(w, &st);
+  buf b = {0};
+  const rulecore_ruleset *rs = rulecore_watch_acquire(w);
+  metrics_render(&b, rs);
+  rulecore_watch_release(w, rs);
+  buf_puts(&b, "# HELP rulecore_reloads_total Reload attempts after the first load, by outcome.\n"
+               "# TYPE rulecore_reloads_total counter\n");
+  buf_printf(&b, "rulecore_reloads_total{outcome=\"swapped\"} %llu\n", (unsigned long long)st.swaps);
+  buf_printf(&b, "rulecore_reloads_total{outcome=\"unchanged\"} %llu\n",
+             (unsigned long long)(st.attempts - st.swaps - st.failures));
+  buf_printf(&b, "rulecore_reloads_total{outcome=\"failed\"} %llu\n", (unsigned long long)st.failures);
+  buf_puts(&b, "# HELP rulecore_last_reload_timestamp_seconds When the last reload attempt ended (0: none yet).\n"
+               "# TYPE rulecore_last_reload_timestamp_seconds gauge\n");
+  buf_printf(&b, "rulecore_last_reload_timestamp_seconds %.3f\n", (double)st.last_attempt_ns / 1e9);
+  buf_puts(&b, "# HELP rulecore_last_swap_timestamp_seconds When the serving revision was published.\n"
+               "# TYPE rulecore_last_swap_timestamp_seconds gauge\n");
+  buf_printf(&b, "rulecore_last_swap_timestamp_seconds %.3f\n", (double)st.last_swap_ns / 1e9);
+  buf_puts(&b, "# HELP rulecore_reload_errors Errors of the last reload attempt (0: it loaded).\n"
+               "# TYPE rulecore_reload_errors gauge\n");
+  buf_printf(&b, "rulecore_reload_errors %zu\n", st.last_errors);
+  buf_puts(&b, "# HELP rulecore_watch_polling 1 when the watch polls the files, 0 with inotify.\n"
+               "# TYPE rulecore_watch_polling gauge\n");
+  buf_printf(&b, "rulecore_watch_polling %d\n", st.polling);
+  return buf_take(&b);
 }

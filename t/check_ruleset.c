@@ -2009,6 +2009,96 @@ static void *share(void *arg) {
   return NULL;
 }
 
+/* Metrics: every thread counts into its own rulecore_decisions; renderings
+ * taken while they run, and after some objects are freed, sum them all. */
+typedef struct counter_thread {
+  const rulecore_ruleset *rs;
+  const rulecore_activation *a;
+  bool keep; /* do not free the decisions: the main thread does, after rendering */
+  rulecore_decisions *out;
+  int done;
+} counter_thread;
+
+static void *count_work(void *arg) {
+  counter_thread *c = arg;
+  c->out = rulecore_decisions_new();
+  for (int k = 0; c->out && k < ROUNDS; k++)
+    if (rulecore_ruleset_eval(c->rs, c->a, NULL, 0, c->out) == RULECORE_OK) c->done++;
+  if (!c->keep) {
+    rulecore_decisions_free(c->out);
+    c->out = NULL;
+  }
+  return NULL;
+}
+
+/* The value of the series line (exactly `series value`) in text, or -1. */
+static long long series(const char *text, const char *name) {
+  size_t n = strlen(name);
+  for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+    if (strncmp(p, name, n) == 0 && p[n] == ' ') return atoll(p + n + 1);
+  return -1;
+}
+
+START_TEST(test_metrics_threads) {
+  put("m.lua", "schema { variables = { x = \"int\" } }\n"
+               "decision \"price\" { type = \"int\", rule \"p\" { when = [[ x > 10 ]], value = [[ x * 3 ]] },\n"
+               "  rule \"never\" { when = [[ x < 0 ]], value = 0 } }\n"
+               "decision \"bad\" { type = \"int\", rule \"b\" { value = [[ 1 / (x - 42) ]] } }\n"
+               "decision \"both\" { type = \"int\", hit = \"unique\", rule \"u1\" { value = 1 }, rule \"u2\" { value = 2 } }\n"
+               "validation \"small\" { expr = [[ x < 10 ]], message = [['x is ' + string(x)]] }\n");
+  load_ok(D);
+  char *z = rulecore_ruleset_metrics(RS); /* off: zeros */
+  long long before = series(z, "rulecore_evaluations_total");
+  rulecore_free(z);
+  ck_assert_int_eq(before, 0);
+  ck_assert_int_eq(rulecore_ruleset_enable_metrics(RS), RULECORE_OK);
+  ck_assert_int_eq(rulecore_ruleset_enable_metrics(RS), RULECORE_OK); /* idempotent */
+  ck_assert_int_eq(rulecore_ruleset_enable_metrics(NULL), RULECORE_ERR_ARGUMENT);
+  ck_assert_ptr_null(rulecore_ruleset_metrics(NULL));
+  eval_all("{\"x\": 42}");
+  counter_thread c[THREADS];
+  pthread_t t[THREADS];
+  for (int i = 0; i < THREADS; i++) {
+    c[i] = (counter_thread){.rs = RS, .a = ACT, .keep = i % 2 == 0};
+    ck_assert_int_eq(pthread_create(&t[i], NULL, count_work, &c[i]), 0);
+  }
+  long long seen = 0; /* renderings while they count: never going back */
+  for (int k = 0; k < 20; k++) {
+    z = rulecore_ruleset_metrics(RS);
+    long long now = series(z, "rulecore_evaluations_total");
+    rulecore_free(z);
+    ck_assert_int_ge(now, seen);
+    seen = now;
+  }
+  for (int i = 0; i < THREADS; i++) pthread_join(t[i], NULL);
+  long long want = 1 + (long long)THREADS * ROUNDS;
+  static char text[65536];
+  z = rulecore_ruleset_metrics(RS);
+  snap_copy(text, sizeof text, z);
+  rulecore_free(z);
+  for (int i = 0; i < THREADS; i++) rulecore_decisions_free(c[i].out);
+  for (int i = 0; i < THREADS; i++) ck_assert_int_eq(c[i].done, ROUNDS);
+  ck_assert_int_eq(series(text, "rulecore_evaluations_total"), want);
+  ck_assert_int_eq(series(text, "rulecore_rule_matches_total{decision=\"price\",rule=\"p\"}"), want);
+  ck_assert_int_eq(series(text, "rulecore_rule_matches_total{decision=\"price\",rule=\"never\"}"), 0);
+  ck_assert_int_eq(series(text, "rulecore_decision_outcomes_total{decision=\"bad\",outcome=\"error\"}"), want);
+  ck_assert_int_eq(series(text, "rulecore_errors_total{kind=\"expression\"}"), want);
+  ck_assert_int_eq(series(text, "rulecore_errors_total{kind=\"hit_policy\"}"), want);
+  ck_assert_int_eq(series(text, "rulecore_validation_failures_total{validation=\"small\",severity=\"error\"}"), want);
+  ck_assert_int_eq(series(text, "rulecore_evaluation_duration_seconds_count"), want);
+  ck_assert_int_eq(series(text, "rulecore_evaluation_duration_seconds_bucket{le=\"+Inf\"}"), want);
+  /* the main thread's object, still counting, and after it is freed */
+  eval_all("{\"x\": 1}");
+  rulecore_decisions_free(OUT);
+  OUT = NULL;
+  z = rulecore_ruleset_metrics(RS);
+  snap_copy(text, sizeof text, z);
+  rulecore_free(z);
+  ck_assert_int_eq(series(text, "rulecore_evaluations_total"), want + 1);
+  ck_assert_int_eq(series(text, "rulecore_decision_outcomes_total{decision=\"price\",outcome=\"no_match\"}"), 1);
+}
+END_TEST
+
 START_TEST(test_threads_shared_activation) {
   put("t.lua", "schema { variables = { x = \"int\" } }\n"
                "decision \"price\" { type = \"int\", rule \"p\" { value = [[ x * 3 ]] } }\n");
@@ -2184,6 +2274,180 @@ END_TEST
  * renderings
  * ====================================================================== */
 
+/* ======================================================================
+ * explaining (src/explain.c)
+ * ====================================================================== */
+
+static char XT[65536];
+
+/* OUT's explanation in format, copied into XT (NULL: none). */
+static const char *explained(rulecore_format format) {
+  char *z = rulecore_decisions_explain(OUT, format, 0);
+  if (!z) return NULL;
+  snap_copy(XT, sizeof XT, z);
+  rulecore_free(z);
+  return XT;
+}
+
+#define assert_has(text, needle) ck_assert_msg(strstr((text), (needle)), "no \"%s\" in:\n%s", (needle), (text))
+
+static const char explain_rules[] =
+    "schema { types = { user = { tier = \"string\", age = \"int\" }, order = { amount = \"double\" },\n"
+    "                   item = { qty = \"int\" } },\n"
+    "         variables = { user = \"user\", order = \"order\", items = \"list(item)\" } }\n"
+    "decision \"discount\" { type = \"double\", hit = \"first\", default = \"0.0\",\n"
+    "  rule \"gold\"   { priority = 20, when = [[ user.tier == \"gold\" ]], value = \"0.15\" },\n"
+    "  rule \"senior\" { priority = 10, when = [[ user.age >= 65 ]],      value = \"0.10\" } }\n"
+    "decision \"shipping\" { type = \"string\", default = [['standard']],\n"
+    "  rule \"free\" { when = [[ discount > 0.1 || order.amount > 200.0 ]], value = [['free']] } }\n"
+    "decision \"bulk\" { type = \"bool\", default = \"false\",\n"
+    "  rule \"many\" { when = [[ items.exists(i, i.qty > 5) ]] } }\n"
+    "decision \"ratio\" { type = \"int\", hit = \"collect\", aggregate = \"sum\",\n"
+    "  rule \"per-item\" { value = [[ 100 / size(items.filter(i, i.qty == 0)) ]] } }\n"
+    "validation \"minor-discount\" { expr = [[ !(user.age < 18 && discount > 0.12) ]],\n"
+    "  message = [[ 'discount ' + string(discount) + ' is not allowed for minors' ]] }\n";
+
+static const char explain_ctx[] = "{\"user\": {\"tier\": \"gold\", \"age\": 30}, \"order\": {\"amount\": 50.0},"
+                                  " \"items\": [{\"qty\": 1}, {\"qty\": 7}, {\"qty\": 3}]}";
+
+START_TEST(test_explain_off) {
+  put("r.lua", explain_rules);
+  load_ok(D);
+  eval_all(explain_ctx);
+  ck_assert_ptr_null(explained(RULECORE_FORMAT_TEXT)); /* not asked for */
+  ck_assert_ptr_null(rulecore_decisions_explain(NULL, RULECORE_FORMAT_TEXT, 0));
+  ck_assert_int_eq(rulecore_decisions_set_explain(NULL, true), RULECORE_ERR_ARGUMENT);
+  /* the rules tried are recorded by every evaluation */
+  size_t d = dec("discount");
+  ck_assert_uint_eq(rulecore_decisions_tried_count(OUT, d), 1);
+  bool m = false;
+  assert_text_eq(rulecore_decisions_tried(OUT, d, 0, &m), "gold");
+  ck_assert(m);
+  ck_assert_ptr_null(rulecore_decisions_tried(OUT, d, 1, &m));
+  ck_assert(!m);
+  d = dec("shipping");
+  ck_assert_uint_eq(rulecore_decisions_tried_count(OUT, d), 1);
+  ck_assert_uint_eq(rulecore_decisions_tried_count(OUT, 999), 0);
+  eval_all("{\"user\": {\"tier\": \"silver\", \"age\": 30}, \"order\": {\"amount\": 50.0}, \"items\": []}");
+  d = dec("discount");
+  ck_assert_uint_eq(rulecore_decisions_tried_count(OUT, d), 2); /* both tried, neither matched */
+  ck_assert_ptr_nonnull(rulecore_decisions_tried(OUT, d, 1, &m));
+  ck_assert(!m);
+}
+END_TEST
+
+START_TEST(test_explain_text) {
+  put("r.lua", explain_rules);
+  load_ok(D);
+  eval_all(explain_ctx);
+  OUT = OUT ? OUT : rulecore_decisions_new();
+  ck_assert_int_eq(rulecore_decisions_set_explain(OUT, true), RULECORE_OK);
+  eval_all(explain_ctx);
+  const char *t = explained(RULECORE_FORMAT_TEXT);
+  ck_assert_ptr_nonnull(t);
+  static const char *const lines[] = {
+      "discount (double, hit policy first) = 0.15   (rule gold)\n",
+      "  rule gold (priority 20): matched\n",
+      "      user.tier == \"gold\"  ->  \"gold\" == \"gold\"  ->  true\n",
+      "    then: 0.15\n",
+      "  not tried (the first match decides): senior\n",
+      "shipping (string, hit policy first) = \"free\"   (rule free)\n",
+      "      discount > 0.1 || order.amount > 200.0  ->  true || (not evaluated)  ->  true  (the left side decided)\n",
+      "        discount > 0.1  ->  0.15 > 0.1  ->  true\n",
+      "        order.amount > 200.0  ->  not evaluated\n",
+      /* a comprehension's body: evaluated per element, the last value shown */
+      "        i.qty > 5  ->  7 > 5  ->  true  (evaluated 2 times; the last shown)\n",
+      "ratio (int, hit policy collect sum) = error: rule 'per-item': division by zero\n",
+      "  rule per-item: error\n",
+      "validations:\n",
+      "  minor-discount (error): holds\n",
+      "      !(user.age < 18 && discount > 0.12)  ->  !false  ->  true\n",
+      "          user.age < 18  ->  30 < 18  ->  false\n",
+      "          discount > 0.12  ->  not evaluated\n",
+  };
+  for (size_t i = 0; i < LEN(lines); i++) assert_has(t, lines[i]);
+  /* the division's error, on the node that raised it */
+  assert_has(t, "->  error: division by zero");
+  /* no colour unless asked; colour when asked */
+  ck_assert_ptr_null(strchr(t, '\033'));
+  char *c = rulecore_decisions_explain(OUT, RULECORE_FORMAT_TEXT, RULECORE_EXPLAIN_COLOR);
+  bool coloured = c && strstr(c, "\033[32m");
+  rulecore_free(c);
+  ck_assert(coloured);
+  ck_assert_ptr_null(rulecore_decisions_explain(OUT, RULECORE_FORMAT_SEXP, 0));
+  /* off again: no trace */
+  rulecore_decisions_set_explain(OUT, false);
+  eval_all(explain_ctx);
+  ck_assert_ptr_null(explained(RULECORE_FORMAT_TEXT));
+}
+END_TEST
+
+START_TEST(test_explain_json) {
+  put("r.lua", explain_rules);
+  load_ok(D);
+  OUT = rulecore_decisions_new();
+  rulecore_decisions_set_explain(OUT, true);
+  eval_all("{\"user\": {\"tier\": \"silver\", \"age\": 15}, \"order\": {\"amount\": 250.0}, \"items\": []}");
+  const char *j = explained(RULECORE_FORMAT_JSON);
+  ck_assert_ptr_nonnull(j);
+  static const char *const parts[] = {
+      "{\"name\":\"discount\",\"type\":\"double\",\"hit\":\"first\",\"outcome\":\"default\",\"value\":\"0.0\","
+      "\"rule\":\"default\",\"rules\":[{\"id\":\"gold\",\"priority\":20,\"status\":\"no match\",\"when\":[{\"expr\":"
+      "\"user.tier == \\\"gold\\\"\",\"evaluated\":true,\"value\":\"false\",\"operands\":[\"\\\"silver\\\"\","
+      "\"\\\"gold\\\"\"],\"parts\":[]}]}",
+      "{\"id\":\"senior\",\"priority\":10,\"status\":\"no match\"",
+      "\"default\":[{\"expr\":\"0.0\",\"evaluated\":true,\"value\":\"0.0\",\"parts\":[]}]",
+      "\"decided_by\":\"right\"",
+      "{\"name\":\"bulk\",\"type\":\"bool\",\"hit\":\"first\",\"outcome\":\"default\"",
+      "{\"id\":\"minor-discount\",\"severity\":\"error\",\"status\":\"holds\"",
+  };
+  for (size_t i = 0; i < LEN(parts); i++) assert_has(j, parts[i]);
+  char rev[120];
+  snprintf(rev, sizeof rev, "{\"revision\":\"%s\",\"decisions\":[", rulecore_ruleset_revision(RS));
+  ck_assert_msg(strncmp(j, rev, strlen(rev)) == 0, "%s", j);
+}
+END_TEST
+
+/* Explaining changes no outcome: every bundled ruleset's renderings are
+ * the same traced and not, on each of its example contexts. */
+START_TEST(test_explain_same_outcomes) {
+  static const char *const cases[][2] = {
+      {"rules/architecture", "rules/architecture/examples/small.json"},
+      {"rules/architecture", "rules/architecture/examples/medium.json"},
+      {"rules/architecture", "rules/architecture/examples/large.json"},
+      {"rules/architecture", "rules/architecture/examples/impossible-sla.json"},
+      {"t/rulesets/pricing", "t/rulesets/pricing/order.json"},
+  };
+  for (size_t c = 0; c < LEN(cases); c++) {
+    rulecore_ruleset_free(RS);
+    RS = NULL;
+    load_ok(src_path(cases[c][0]));
+    size_t len = 0;
+    char *json = slurp(src_path(cases[c][1]), &len);
+    ck_assert_ptr_nonnull(json);
+    static char plain[65536], traced[65536];
+    rulecore_decisions_free(OUT);
+    OUT = rulecore_decisions_new();
+    rulecore_status st = eval_names(json, NULL, 0);
+    char *z = rulecore_decisions_render(OUT, RULECORE_FORMAT_JSON);
+    snap_copy(plain, sizeof plain, z);
+    rulecore_free(z);
+    rulecore_decisions_set_explain(OUT, true);
+    rulecore_status st2 = eval_names(json, NULL, 0);
+    free(json);
+    z = rulecore_decisions_render(OUT, RULECORE_FORMAT_JSON);
+    snap_copy(traced, sizeof traced, z);
+    rulecore_free(z);
+    ck_assert_int_eq(st, RULECORE_OK);
+    ck_assert_int_eq(st2, RULECORE_OK);
+    ck_assert_msg(strcmp(plain, traced) == 0, "%s on %s:\nplain  %s\ntraced %s", cases[c][0], cases[c][1], plain,
+                  traced);
+    ck_assert_ptr_nonnull(explained(RULECORE_FORMAT_TEXT));
+    ck_assert_ptr_nonnull(explained(RULECORE_FORMAT_JSON));
+  }
+}
+END_TEST
+
 START_TEST(test_render) {
   put("r.lua", "schema { variables = { x = \"int\" } }\n"
                "decision \"price\" { type = \"double\", default = \"1.5\",\n"
@@ -2341,6 +2605,7 @@ static Suite *suite_ruleset(void) {
   tcase_set_timeout(tc, 300);
   tcase_add_test(tc, test_threads);
   tcase_add_test(tc, test_threads_shared_activation);
+  tcase_add_test(tc, test_metrics_threads);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("rulecore_ruleset_test_run");
@@ -2349,6 +2614,15 @@ static Suite *suite_ruleset(void) {
   tcase_add_test(tc, test_test_run_failing);
   tcase_add_test(tc, test_test_run_pricing);
   tcase_add_test(tc, test_test_run_inline);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("rulecore_decisions_explain");
+  tcase_add_checked_fixture(tc, fixture_setup, fixture_teardown);
+  tcase_set_timeout(tc, 120);
+  tcase_add_test(tc, test_explain_off);
+  tcase_add_test(tc, test_explain_text);
+  tcase_add_test(tc, test_explain_json);
+  tcase_add_test(tc, test_explain_same_outcomes);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("revision_render");

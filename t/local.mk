@@ -10,6 +10,11 @@ AM_TESTS_ENVIRONMENT = CK_TAP_LOG_FILE_NAME=- CK_VERBOSITY=silent \
 TESTS += t/golden.sh
 EXTRA_DIST += t/golden.sh t/golden t/schemas t/contexts
 
+# Metrics in the Prometheus text format, checked by promtool (Debian's
+# prometheus package), from rulec eval and from rulec watch over HTTP.
+TESTS += t/metrics.sh
+EXTRA_DIST += t/metrics.sh
+
 # The grammar's corpus and highlight tests, and parser.c freshness.
 TESTS += t/grammar.sh
 EXTRA_DIST += t/grammar.sh t/consumer.c
@@ -132,3 +137,20 @@ EXTRA_DIST += t/rulesets.sh t/rulesets rules
 # rulec watch on a scratch copy of a ruleset, changed while it runs.
 TESTS += t/watch.sh
 EXTRA_DIST += t/watch.sh
+
+# Diagrams (src/graph.c): the fields rulesets record, rulecore_ruleset_graph
+# and rulecore_decisions_graph, escaping of hostile labels.
+if HAVE_CHECK
+check_PROGRAMS += t/check_graph
+TESTS += t/check_graph
+t_check_graph_SOURCES = t/check_graph.c t/check_main.h
+t_check_graph_CPPFLAGS = $(t_check_cppflags)
+t_check_graph_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+t_check_graph_LDADD = librulecore_core.la $(CHECK_LIBS)
+endif
+
+# rulec graph's output read by Graphviz's dot and by the mermaid package
+# (t/mermaid: pinned versions, installed outside the tree by
+# scripts/deps --test).
+TESTS += t/graph-render.sh
+EXTRA_DIST += t/graph-render.sh t/mermaid/package.json t/mermaid/package-lock.json t/mermaid/parse.mjs

@@ -128,6 +128,26 @@ test "large system: event-sourced kratos subdomains on edge Kubernetes" {
     observability = { "prometheus_expvar", "pprof_ci_gate", "goroutine_dump_on_timeout", "otel_jaeger_tracing" },
     deployment = "kubernetes_edge", node_placement = "edge_affinity_toleration",
     image_build = "multistage_scratch", evolution_step = "stay",
+    -- 4.2: gateway -> five gRPC subdomains at an equal share of 40000 QPS, an event
+    -- store each, the event bus they source (what `rulec graph --decision topology` draws)
+    topology = {
+      { from = "clients", to = "gateway", label = "HTTP 40000 qps" },
+      { from = "gateway", to = "catalog", label = "grpc 8000 qps" },
+      { from = "gateway", to = "order", label = "grpc 8000 qps" },
+      { from = "gateway", to = "payment", label = "grpc 8000 qps" },
+      { from = "gateway", to = "fulfillment", label = "grpc 8000 qps" },
+      { from = "gateway", to = "identity", label = "grpc 8000 qps" },
+      { from = "catalog", to = "catalog_db", label = "event_store" },
+      { from = "order", to = "order_db", label = "event_store" },
+      { from = "payment", to = "payment_db", label = "event_store" },
+      { from = "fulfillment", to = "fulfillment_db", label = "event_store" },
+      { from = "identity", to = "identity_db", label = "event_store" },
+      { from = "catalog", to = "event_bus", label = "event_sourcing" },
+      { from = "order", to = "event_bus", label = "event_sourcing" },
+      { from = "payment", to = "event_bus", label = "event_sourcing" },
+      { from = "fulfillment", to = "event_bus", label = "event_sourcing" },
+      { from = "identity", to = "event_bus", label = "event_sourcing" },
+    },
   },
   rules = {
     business_scale = "scale-large", team_level = "team-l3", devops_level = "devops-l3",
@@ -135,7 +155,7 @@ test "large system: event-sourced kratos subdomains on edge Kubernetes" {
     rpc_style = "rpc-grpc", service_discovery = "sd-kratos-etcd", resilience = "resilience-kratos",
     expected_p99_ms = "p99-kratos", deployment = "deploy-k8s-edge",
     node_placement = "place-edge-toleration", image_build = "image-scratch-edge",
-    evolution_step = "default",
+    evolution_step = "default", topology = "topo-split",
   },
   violations = {},
 }

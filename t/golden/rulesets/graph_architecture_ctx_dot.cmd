@@ -1,0 +1,1 @@
+graph ../rules/architecture --ctx ../rules/architecture/examples/impossible-sla.json --format dot

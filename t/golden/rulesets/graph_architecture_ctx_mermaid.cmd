@@ -1,0 +1,1 @@
+graph ../rules/architecture --ctx ../rules/architecture/examples/medium.json

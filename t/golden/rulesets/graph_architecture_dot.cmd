@@ -1,0 +1,1 @@
+graph ../rules/architecture --format dot

@@ -1,0 +1,1 @@
+graph rulesets/graph-hostile --ctx rulesets/graph-hostile/who.json --format dot

@@ -1,0 +1,1 @@
+graph rulesets/pricing --ctx rulesets/pricing/order.json --format dot

@@ -1,0 +1,1 @@
+graph rulesets/pricing --format dot

@@ -1,0 +1,1 @@
+eval rulesets/hits --ctx rulesets/hits/order.json --explain

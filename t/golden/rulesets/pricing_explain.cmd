@@ -1,0 +1,1 @@
+eval rulesets/pricing --ctx rulesets/pricing/order.json --explain
