@@ -533,6 +533,8 @@ typedef struct w4_ruleset {
   uint64_t total_matched;
   uint64_t n_contexts;
   bool wrong_ids;
+  const char *batch_json; /* non-NULL: as rulec eval --cases, each context filled from this text, its result rendered */
+  rulecore_activation *batch_act;
 } w4_ruleset;
 
 /* Evaluate the ruleset's one collect decision n times, reading the matched
@@ -542,6 +544,15 @@ static uint64_t batch_w4_ruleset(void *arg, uint64_t n) {
   uint64_t total = 0;
   int status = 0;
   for (uint64_t k = 0; k < n; k++) {
+    if (w->batch_json) {
+      rulecore_activation_reset(w->batch_act);
+      status |= (int)rulecore_activation_set_json(w->batch_act, w->batch_json, strlen(w->batch_json),
+                                                  RULECORE_JSON_PLAIN, NULL);
+      status |= (int)rulecore_ruleset_eval(w->rs, w->batch_act, NULL, 0, w->out);
+      char *text = rulecore_decisions_render(w->out, RULECORE_FORMAT_JSON);
+      total += text ? (unsigned char)text[2] : 0;
+      rulecore_free(text);
+    } else
     status |= (int)rulecore_ruleset_eval(w->rs, w->activation, NULL, 0, w->out);
     size_t m = rulecore_decisions_matched_count(w->out, 0);
     for (size_t i = 0; i < m; i++) total += rulecore_decisions_matched(w->out, 0, i)[1];
@@ -586,7 +597,7 @@ static bool write_w4_ruleset(bench *b, const char *dir) {
  * per context, every rule under the collect hit policy; explained (every
  * sub-expression's value traced) when explain, counted for metrics when
  * metrics. */
-static measure run_w4_ruleset(bench *b, const ruleset *per_rule, bool explain, bool metrics) {
+static measure run_w4_ruleset(bench *b, const ruleset *per_rule, bool explain, bool metrics, bool batch) {
   char dir[] = "/tmp/rulecore-bench-XXXXXX";
   measure m = {0};
   w4_ruleset w = {.expect = per_rule};
@@ -609,6 +620,10 @@ static measure run_w4_ruleset(bench *b, const ruleset *per_rule, bool explain, b
   }
   w.out = rulecore_decisions_new();
   if (w.out && explain) rulecore_decisions_set_explain(w.out, true);
+  if (batch && status == RULECORE_OK) {
+    w.batch_json = b->text_true;
+    if (!(w.batch_act = rulecore_activation_new(rulecore_ruleset_schema(w.rs)))) status = RULECORE_ERR_NOMEM;
+  }
   w.activation = act;
   if (status == RULECORE_OK && act && w.out) {
     sink = batch_w4_ruleset(&w, 1);
@@ -631,6 +646,7 @@ static measure run_w4_ruleset(bench *b, const ruleset *per_rule, bool explain, b
     b->wrong = true;
   }
   rulecore_decisions_free(w.out);
+  rulecore_activation_free(w.batch_act);
   rulecore_activation_free(act);
   rulecore_ruleset_free(w.rs);
   char path[4200];
@@ -990,7 +1006,8 @@ static void print_table(const row *rows, size_t n) {
          " rulecore_ruleset_eval for W4 as a ruleset, one compile for C1, one rulecore_ruleset_load\n"
          " of rules/architecture, one acquire + release for the watch (with 2 threads: each\n"
          " doing it at once), one file rewritten until its revision serves, default debounce\n"
-         " 100 ms, for change->serving, one context for the fills)\n");
+         " 100 ms, for change->serving, one context for the fills and for JSON in, JSON out:\n"
+         " filled from its text, evaluated, its result rendered as rulec eval --cases does)\n");
 }
 
 /* Write one number per key to path: every ns figure, then W1's
@@ -1002,6 +1019,10 @@ static bool write_results(const row *rows, size_t n, double w1_allocs, const cha
   for (size_t i = 0; ok && i < n; i++)
     if (rows[i].m.done) ok = json_object_set_new(out, rows[i].ns_key, json_real(round(rows[i].m.ns * 100) / 100)) == 0;
   if (ok) ok = json_object_set_new(out, "W1_allocs", json_real(w1_allocs)) == 0;
+  /* the batch row as a rate too: contexts per second on one core */
+  for (size_t i = 0; ok && i < n; i++)
+    if (rows[i].m.done && rows[i].m.ns > 0 && strcmp(rows[i].ns_key, "batch_W4_ns") == 0)
+      ok = json_object_set_new(out, "batch_W4_per_s", json_real(round(1e9 / rows[i].m.ns))) == 0;
   for (size_t i = 0; ok && i < n; i++)
     if (rows[i].m.done && rows[i].alloc_key)
       ok = json_object_set_new(out, rows[i].alloc_key, json_real(rows[i].m.allocs)) == 0;
@@ -1065,6 +1086,7 @@ int main(int argc, char **argv) {
        .zero_allocs = true},
       {.name = "  ... explained", .ns_key = "W4_explain_ns", .alloc_key = "W4_explain_allocs", .zero_allocs = true},
       {.name = "  ... with metrics", .ns_key = "W4_metrics_ns", .alloc_key = "W4_metrics_allocs", .zero_allocs = true},
+      {.name = "  ... JSON in, JSON out", .ns_key = "batch_W4_ns", .alloc_key = "batch_W4_allocs"},
       {.name = "C1 (compile W2)", .ns_key = "C1_ns", .alloc_key = "C1_allocs", .target_ns = 20000},
       {.name = "load flagship ruleset", .ns_key = "flagship_load_ns", .alloc_key = "flagship_load_allocs"},
       {.name = "watch acquire+release", .ns_key = "watch_acquire_release_ns", .target_ns = 20},
@@ -1083,6 +1105,7 @@ int main(int argc, char **argv) {
     ROW_W4_RULESET,
     ROW_W4_EXPLAIN,
     ROW_W4_METRICS,
+    ROW_W4_BATCH,
     ROW_C1,
     ROW_LOAD,
     ROW_WATCH,
@@ -1108,11 +1131,13 @@ int main(int argc, char **argv) {
   /* W4: every rule per context, in priority order. */
   if (load_ruleset(&b, rs)) rows[ROW_W4].m = run_ruleset(&b, rs, b.ctx_true);
   /* The same 22 rules loaded as a ruleset: one call per context. */
-  if (rs->n_expect) rows[ROW_W4_RULESET].m = run_w4_ruleset(&b, rs, false, false);
+  if (rs->n_expect) rows[ROW_W4_RULESET].m = run_w4_ruleset(&b, rs, false, false, false);
   /* ... explained: the cost of tracing (rendering the trace is not timed) */
-  if (rs->n_expect) rows[ROW_W4_EXPLAIN].m = run_w4_ruleset(&b, rs, true, false);
+  if (rs->n_expect) rows[ROW_W4_EXPLAIN].m = run_w4_ruleset(&b, rs, true, false, false);
   /* ... counted for metrics */
-  if (rs->n_expect) rows[ROW_W4_METRICS].m = run_w4_ruleset(&b, rs, false, true);
+  if (rs->n_expect) rows[ROW_W4_METRICS].m = run_w4_ruleset(&b, rs, false, true, false);
+  /* ... as rulec eval --cases does it: JSON text in, JSON text out */
+  if (rs->n_expect) rows[ROW_W4_BATCH].m = run_w4_ruleset(&b, rs, false, false, true);
   /* Loading the flagship ruleset from its files. */
   if (argc == 4) {
     load_case lc = {.path = argv[3]};

@@ -40,6 +40,8 @@ static const command commands[] = {
      "evaluate an expression against a context (JSON): print its type and value, or its error"},
     {"eval", cmd_eval, "eval RULESET --ctx FILE [--decision NAME]... [--explain] [--metrics FILE] [--format text|json]",
      "evaluate a ruleset's decisions (all, or the named ones and what they read) and validations"},
+    {"eval", cmd_eval, "eval RULESET --cases FILE.jsonl [--decision NAME]... [--metrics FILE]",
+     "evaluate every context of a JSON Lines file (- for standard input): one line of JSON per case"},
     {"test", rulec_rules_test, "test RULESET...",
      "run the tests the rule files declare: PASS/FAIL each, what differed, and N passed, N failed"},
     {"watch", rulec_rules_watch, "watch RULESET --ctx FILE [--decision NAME]... [--metrics HOST:PORT] [--format text|json]",
@@ -284,7 +286,7 @@ static rulecore_env *env_with_schema(const char *path, rulecore_format format, i
 
 /* The first argument that is not an option or an option's value. */
 static const char *first_positional(int argc, char **argv) {
-  static const char *const with_value[] = {"-f", "--file", "--schema", "--type", "--ctx", "--format", "--decision", "--metrics"};
+  static const char *const with_value[] = {"-f", "--file", "--schema", "--type", "--ctx", "--format", "--decision", "--metrics", "--cases"};
   for (int i = 1; i < argc; i++) {
     bool takes = false;
     for (size_t k = 0; k < sizeof with_value / sizeof with_value[0]; k++) takes |= strcmp(argv[i], with_value[k]) == 0;

@@ -2,6 +2,7 @@
  * rulec_rules.c: rulec's ruleset commands, over the public header only:
  *   rulec check PATH... [--format text|json]
  *   rulec eval PATH --ctx FILE [--decision NAME]... [--explain] [--metrics FILE] [--format text|json]
+ *   rulec eval PATH --cases FILE.jsonl [--decision NAME]... [--metrics FILE]
  *   rulec test PATH...
  *   rulec watch PATH --ctx FILE [--decision NAME]... [--metrics HOST:PORT] [--format text|json]
  * A PATH is a ruleset: a directory of rule files, or one .lua file.
@@ -48,6 +49,7 @@ typedef struct rules_opts {
   int ndecisions;
   bool json;
   bool explain;
+  const char *cases;   /* eval: a JSON Lines file of contexts ("-": stdin) */
   const char *metrics; /* eval: a file for the metrics ("-": stdout, instead of the outcome); watch: HOST:PORT */
 } rules_opts;
 
@@ -67,6 +69,9 @@ static int parse_opts(int argc, char **argv, rules_opts *o, bool eval_opts) {
     } else if (eval_opts && rulec_option(argc, argv, &i, "--decision", &value)) {
       if (!value) return rulec_usage_error("option '%s' needs a decision name", a);
       o->decisions[o->ndecisions++] = value;
+    } else if (eval_opts && rulec_option(argc, argv, &i, "--cases", &value)) {
+      if (!value) return rulec_usage_error("option '%s' needs a JSON Lines file (- for standard input)", a);
+      o->cases = value;
     } else if (eval_opts && rulec_option(argc, argv, &i, "--metrics", &value)) {
       if (!value) return rulec_usage_error("option '%s' needs a file (eval) or HOST:PORT (watch)", a);
       o->metrics = value;
@@ -132,12 +137,117 @@ int rulec_rules_check(int argc, char **argv) {
   return exit_code;
 }
 
+/* Write rs's metrics to o->metrics ("-": stdout); false when it cannot. */
+static bool write_metrics(const rules_opts *o, const rulecore_ruleset *rs) {
+  bool to_stdout = strcmp(o->metrics, "-") == 0;
+  FILE *f = to_stdout ? stdout : fopen(o->metrics, "w");
+  if (!f) {
+    fprintf(stderr, "rulec: %s: %s\n", o->metrics, strerror(errno));
+    return false;
+  }
+  bool ok = rulec_print_owned(f, rulecore_ruleset_metrics(rs)) != 0;
+  if (!to_stdout && fclose(f) != 0) ok = false;
+  return ok;
+}
+
+/* rulec eval --cases: each line of the file a context, each result one
+ * line of JSON ({"line": N, then rulec eval's object}); a line that does
+ * not read is reported on stderr with its number and skipped.  Exit 1
+ * when any line was bad, a decision failed or a validation of severity
+ * error failed; the counts on stderr at the end. */
+static int eval_cases(const rules_opts *o, rulecore_ruleset *rs) {
+  bool from_stdin = strcmp(o->cases, "-") == 0;
+  FILE *in = from_stdin ? stdin : fopen(o->cases, "r");
+  if (!in) {
+    fprintf(stderr, "rulec: cannot read cases '%s': %s\n", o->cases, strerror(errno));
+    return 2;
+  }
+  const char *name = from_stdin ? "<stdin>" : o->cases;
+  rulecore_activation *act = rulecore_activation_new(rulecore_ruleset_schema(rs));
+  rulecore_decisions *out = rulecore_decisions_new();
+  int exit_code = act && out ? 0 : rulec_fail(RULECORE_ERR_NOMEM);
+  char *line = NULL;
+  size_t cap = 0, lineno = 0, done = 0, bad = 0, failing = 0;
+  ssize_t len;
+  static char obuf[1 << 16];
+  setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
+  while (!exit_code && (len = getline(&line, &cap, in)) >= 0) {
+    lineno++;
+    while (len && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = '\0';
+    size_t skip = strspn(line, " \t");
+    if (line[skip] == '\0') continue;
+    rulecore_activation_reset(act);
+    rulecore_diagnostics *d = NULL;
+    rulecore_status st = rulecore_activation_set_json(act, line, (size_t)len, RULECORE_JSON_PLAIN, &d);
+    if (st != RULECORE_OK) {
+      if (st == RULECORE_ERR_NOMEM) exit_code = rulec_fail(st);
+      fprintf(stderr, "%s:%zu:%u: error: %s (line skipped)\n", name, lineno, rulecore_diagnostics_column(d, 0),
+              rulecore_diagnostics_message(d, 0) ? rulecore_diagnostics_message(d, 0) : rulecore_status_message(st));
+      rulecore_diagnostics_free(d);
+      bad++;
+      continue;
+    }
+    rulecore_diagnostics_free(d);
+    st = rulecore_ruleset_eval(rs, act, o->ndecisions ? o->decisions : NULL, (size_t)o->ndecisions, out);
+    if (st != RULECORE_OK) {
+      exit_code = rulec_fail(st);
+      break;
+    }
+    char *text = rulecore_decisions_render(out, RULECORE_FORMAT_JSON);
+    if (!text) {
+      exit_code = rulec_fail(RULECORE_ERR_NOMEM);
+      break;
+    }
+    printf("{\"line\": %zu, %s", lineno, text + 1); /* the object's own "{" dropped; it ends in "}\n" */
+    rulecore_free(text);
+    done++;
+    bool fails = false;
+    for (size_t i = 0; i < rulecore_ruleset_decision_count(rs); i++)
+      fails |= rulecore_decisions_outcome(out, i) == RULECORE_OUTCOME_ERROR;
+    for (size_t k = 0; k < rulecore_decisions_violation_count(out); k++)
+      fails |= rulecore_decisions_violation_severity(out, k) == RULECORE_SEVERITY_ERROR;
+    failing += fails;
+  }
+  fflush(stdout);
+  if (ferror(in)) {
+    fprintf(stderr, "rulec: reading '%s': %s\n", name, strerror(errno));
+    exit_code = 2;
+  }
+  free(line);
+  if (!from_stdin) fclose(in);
+  rulecore_decisions_free(out); /* its counts join the ruleset's */
+  rulecore_activation_free(act);
+  fprintf(stderr, "%s: %zu cases evaluated, %zu failing, %zu lines skipped\n", name, done, failing, bad);
+  if (!exit_code && (bad || failing)) exit_code = 1;
+  if (o->metrics && !write_metrics(o, rs) && !exit_code) exit_code = 2;
+  return exit_code;
+}
+
 int rulec_rules_eval(int argc, char **argv) {
   rules_opts o = {0};
   int rc = parse_opts(argc, argv, &o, true);
   if (rc) {
     free_opts(&o);
     return rc;
+  }
+  if (o.cases) {
+    if (o.ctx || o.explain) {
+      free_opts(&o);
+      return rulec_usage_error("--cases reads every context from its file: not with %s", o.ctx ? "--ctx" : "--explain");
+    }
+    int exit_code = 0;
+    rulecore_ruleset *rs = load(o.paths[0], false, &exit_code);
+    for (int k = 0; rs && !exit_code && k < o.ndecisions; k++)
+      if (rulecore_ruleset_decision_index(rs, o.decisions[k]) < 0) {
+        fprintf(stderr, "%s: error: the ruleset has no decision '%s'\n", o.paths[0], o.decisions[k]);
+        exit_code = 1;
+      }
+    if (rs && !exit_code && o.metrics && rulecore_ruleset_enable_metrics(rs) != RULECORE_OK)
+      exit_code = rulec_fail(RULECORE_ERR_NOMEM);
+    if (rs && !exit_code) exit_code = eval_cases(&o, rs);
+    rulecore_ruleset_free(rs);
+    free_opts(&o);
+    return exit_code;
   }
   int exit_code = 0;
   rulecore_ruleset *rs = load(o.paths[0], false, &exit_code);
@@ -172,14 +282,7 @@ int rulec_rules_eval(int argc, char **argv) {
       if (o.metrics) {
         rulecore_decisions_free(out); /* its counts join the ruleset's */
         out = NULL;
-        FILE *f = to_stdout ? stdout : fopen(o.metrics, "w");
-        if (!f) {
-          fprintf(stderr, "rulec: %s: %s\n", o.metrics, strerror(errno));
-          exit_code = 2;
-        } else {
-          if (!rulec_print_owned(f, rulecore_ruleset_metrics(rs))) exit_code = 2;
-          if (!to_stdout && fclose(f) != 0) exit_code = 2;
-        }
+        if (!write_metrics(&o, rs)) exit_code = 2;
       }
       /* exit 1 when a decision failed or a validation of severity error */
       for (size_t i = 0; out && i < rulecore_ruleset_decision_count(rs); i++)

@@ -1,0 +1,1 @@
+eval rulesets/pricing --cases contexts/pricing-cases.jsonl
