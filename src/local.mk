@@ -50,7 +50,7 @@ librulecore_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(RULECORE_LT_VERSION_INFO)
 	-export-symbols-regex '^rulecore_' -no-undefined
 
 bin_PROGRAMS += rulec
-rulec_SOURCES = %reldir%/rulec.c %reldir%/rulec.h %reldir%/rulec_rules.c %reldir%/rulec_graph.c %reldir%/rulec_http.c \
+rulec_SOURCES = %reldir%/rulec.c %reldir%/rulec.h %reldir%/rulec_rules.c %reldir%/rulec_graph.c %reldir%/rulec_http.c %reldir%/rulec_diff.c \
 	%reldir%/conformance.c
 rulec_CPPFLAGS = -I$(top_builddir)/include -I$(top_srcdir)/include $(JANSSON_CFLAGS)
 rulec_LDADD = librulecore.la $(JANSSON_LIBS)

@@ -44,6 +44,8 @@ static const command commands[] = {
      "evaluate every context of a JSON Lines file (- for standard input): one line of JSON per case"},
     {"test", rulec_rules_test, "test RULESET...",
      "run the tests the rule files declare: PASS/FAIL each, what differed, and N passed, N failed"},
+    {"diff", rulec_diff, "diff OLD NEW --cases FILE.jsonl|DIR [--format text|json] [--fail-on-change]",
+     "evaluate recorded contexts against two versions of a ruleset (PATH or PATH@GITREV): what changed, and why"},
     {"watch", rulec_rules_watch, "watch RULESET --ctx FILE [--decision NAME]... [--metrics HOST:PORT] [--format text|json]",
      "evaluate a ruleset, then again after every reload as its files change, until SIGINT or SIGTERM"},
     {"graph", rulec_graph, "graph RULESET [--format mermaid|dot] [--ctx FILE] [--decision NAME] [-o FILE]",

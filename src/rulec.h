@@ -38,6 +38,8 @@ int rulec_graph(int argc, char **argv);
 struct rulec_http;
 struct rulec_http *rulec_http_start(const char *addr, char *(*render)(void *), void *arg);
 void rulec_http_stop(struct rulec_http *h);
+/* rulec_diff.c */
+int rulec_diff(int argc, char **argv);
 /* conformance.c */
 int rulec_conformance(int argc, char **argv);
 

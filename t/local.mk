@@ -15,6 +15,10 @@ EXTRA_DIST += t/golden.sh t/golden t/schemas t/contexts
 TESTS += t/metrics.sh
 EXTRA_DIST += t/metrics.sh
 
+# rulec diff: versions from git (PATH@REV), decision-log records as cases.
+TESTS += t/diff.sh
+EXTRA_DIST += t/diff.sh
+
 # The grammar's corpus and highlight tests, and parser.c freshness.
 TESTS += t/grammar.sh
 EXTRA_DIST += t/grammar.sh t/consumer.c

@@ -1,0 +1,1 @@
+diff rulesets/pricing rulesets/broken-types --cases contexts/pricing-cases.jsonl

@@ -1,0 +1,1 @@
+diff rulesets/pricing rulesets/pricing-v2 --cases contexts/pricing-cases.jsonl

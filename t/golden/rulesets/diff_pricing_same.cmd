@@ -1,0 +1,1 @@
+diff rulesets/pricing rulesets/pricing --cases contexts/pricing-cases.jsonl --fail-on-change
