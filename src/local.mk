@@ -24,7 +24,7 @@ librulecore_core_la_SOURCES = \
 	%reldir%/eval.c \
 	%reldir%/ext.c %reldir%/ext.h %reldir%/ext_net.c \
 	%reldir%/sha256.c %reldir%/sha256.h \
-	%reldir%/ruleset.h %reldir%/luahost.c %reldir%/ruleset.c %reldir%/explain.c %reldir%/metrics.c \
+	%reldir%/ruleset.h %reldir%/luahost.c %reldir%/ruleset.c %reldir%/explain.c %reldir%/metrics.c %reldir%/declog.c \
 	%reldir%/watch.c \
 	%reldir%/graph.c %reldir%/graph.h \
 	%reldir%/api.c %reldir%/api.h

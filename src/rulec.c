@@ -38,15 +38,15 @@ static const command commands[] = {
      "load rulesets (directories of rule files, or .lua files): report every error, or ok"},
     {"eval", cmd_eval, "eval [--schema FILE] [--ctx FILE] [--type TYPE] [--format text|json] (EXPR | -f FILE)",
      "evaluate an expression against a context (JSON): print its type and value, or its error"},
-    {"eval", cmd_eval, "eval RULESET --ctx FILE [--decision NAME]... [--explain] [--metrics FILE] [--format text|json]",
+    {"eval", cmd_eval, "eval RULESET --ctx FILE [--decision NAME]... [--explain] [--metrics FILE] [--log FILE] [--format text|json]",
      "evaluate a ruleset's decisions (all, or the named ones and what they read) and validations"},
-    {"eval", cmd_eval, "eval RULESET --cases FILE.jsonl [--decision NAME]... [--metrics FILE]",
+    {"eval", cmd_eval, "eval RULESET --cases FILE.jsonl [--decision NAME]... [--metrics FILE] [--log FILE]",
      "evaluate every context of a JSON Lines file (- for standard input): one line of JSON per case"},
     {"test", rulec_rules_test, "test RULESET...",
      "run the tests the rule files declare: PASS/FAIL each, what differed, and N passed, N failed"},
     {"diff", rulec_diff, "diff OLD NEW --cases FILE.jsonl|DIR [--format text|json] [--fail-on-change]",
      "evaluate recorded contexts against two versions of a ruleset (PATH or PATH@GITREV): what changed, and why"},
-    {"watch", rulec_rules_watch, "watch RULESET --ctx FILE [--decision NAME]... [--metrics HOST:PORT] [--format text|json]",
+    {"watch", rulec_rules_watch, "watch RULESET --ctx FILE [--decision NAME]... [--metrics HOST:PORT] [--log FILE] [--format text|json]",
      "evaluate a ruleset, then again after every reload as its files change, until SIGINT or SIGTERM"},
     {"graph", rulec_graph, "graph RULESET [--format mermaid|dot] [--ctx FILE] [--decision NAME] [-o FILE]",
      "draw the decision graph (with --ctx: one context's outcome on it), or an edge-list decision's value"},
@@ -288,7 +288,7 @@ static rulecore_env *env_with_schema(const char *path, rulecore_format format, i
 
 /* The first argument that is not an option or an option's value. */
 static const char *first_positional(int argc, char **argv) {
-  static const char *const with_value[] = {"-f", "--file", "--schema", "--type", "--ctx", "--format", "--decision", "--metrics", "--cases"};
+  static const char *const with_value[] = {"-f", "--file", "--schema", "--type", "--ctx", "--format", "--decision", "--metrics", "--cases", "--log"};
   for (int i = 1; i < argc; i++) {
     bool takes = false;
     for (size_t k = 0; k < sizeof with_value / sizeof with_value[0]; k++) takes |= strcmp(argv[i], with_value[k]) == 0;

@@ -1,10 +1,10 @@
 /*
  * rulec_rules.c: rulec's ruleset commands, over the public header only:
  *   rulec check PATH... [--format text|json]
- *   rulec eval PATH --ctx FILE [--decision NAME]... [--explain] [--metrics FILE] [--format text|json]
- *   rulec eval PATH --cases FILE.jsonl [--decision NAME]... [--metrics FILE]
+ *   rulec eval PATH --ctx FILE [--decision NAME]... [--explain] [--metrics FILE] [--log FILE] [--format text|json]
+ *   rulec eval PATH --cases FILE.jsonl [--decision NAME]... [--metrics FILE] [--log FILE]
  *   rulec test PATH...
- *   rulec watch PATH --ctx FILE [--decision NAME]... [--metrics HOST:PORT] [--format text|json]
+ *   rulec watch PATH --ctx FILE [--decision NAME]... [--metrics HOST:PORT] [--log FILE] [--format text|json]
  * A PATH is a ruleset: a directory of rule files, or one .lua file.
  */
 #include <errno.h>
@@ -50,6 +50,7 @@ typedef struct rules_opts {
   bool json;
   bool explain;
   const char *cases;   /* eval: a JSON Lines file of contexts ("-": stdin) */
+  const char *log;     /* eval, watch: the decision log, JSON Lines appended to this file */
   const char *metrics; /* eval: a file for the metrics ("-": stdout, instead of the outcome); watch: HOST:PORT */
 } rules_opts;
 
@@ -72,6 +73,9 @@ static int parse_opts(int argc, char **argv, rules_opts *o, bool eval_opts) {
     } else if (eval_opts && rulec_option(argc, argv, &i, "--cases", &value)) {
       if (!value) return rulec_usage_error("option '%s' needs a JSON Lines file (- for standard input)", a);
       o->cases = value;
+    } else if (eval_opts && rulec_option(argc, argv, &i, "--log", &value)) {
+      if (!value) return rulec_usage_error("option '%s' needs a file for the decision log", a);
+      o->log = value;
     } else if (eval_opts && rulec_option(argc, argv, &i, "--metrics", &value)) {
       if (!value) return rulec_usage_error("option '%s' needs a file (eval) or HOST:PORT (watch)", a);
       o->metrics = value;
@@ -135,6 +139,39 @@ int rulec_rules_check(int argc, char **argv) {
   }
   free_opts(&o);
   return exit_code;
+}
+
+/* The decision log's sink: one record per line, appended to a file. */
+typedef struct log_file {
+  FILE *f;
+  pthread_mutex_t lock;
+} log_file;
+
+static void log_line(void *user, const char *record, size_t len) {
+  log_file *l = user;
+  pthread_mutex_lock(&l->lock);
+  fwrite(record, 1, len, l->f);
+  fputc('\n', l->f);
+  pthread_mutex_unlock(&l->lock);
+}
+
+/* Open o->log for appending into l; false after saying why. */
+static bool log_open(const rules_opts *o, log_file *l) {
+  l->f = fopen(o->log, "a");
+  if (!l->f) {
+    fprintf(stderr, "rulec: cannot write the decision log '%s': %s\n", o->log, strerror(errno));
+    return false;
+  }
+  pthread_mutex_init(&l->lock, NULL);
+  return true;
+}
+
+static bool log_close(log_file *l) {
+  if (!l->f) return true;
+  bool ok = fclose(l->f) == 0;
+  pthread_mutex_destroy(&l->lock);
+  l->f = NULL;
+  return ok;
 }
 
 /* Write rs's metrics to o->metrics ("-": stdout); false when it cannot. */
@@ -244,8 +281,14 @@ int rulec_rules_eval(int argc, char **argv) {
       }
     if (rs && !exit_code && o.metrics && rulecore_ruleset_enable_metrics(rs) != RULECORE_OK)
       exit_code = rulec_fail(RULECORE_ERR_NOMEM);
+    log_file lf = {0};
+    if (rs && !exit_code && o.log) {
+      if (!log_open(&o, &lf)) exit_code = 2;
+      else if (rulecore_ruleset_set_log(rs, log_line, &lf, 0) != RULECORE_OK) exit_code = rulec_fail(RULECORE_ERR_NOMEM);
+    }
     if (rs && !exit_code) exit_code = eval_cases(&o, rs);
     rulecore_ruleset_free(rs);
+    if (!log_close(&lf) && !exit_code) exit_code = 2;
     free_opts(&o);
     return exit_code;
   }
@@ -264,6 +307,11 @@ int rulec_rules_eval(int argc, char **argv) {
     }
   if (act && !exit_code && o.metrics && rulecore_ruleset_enable_metrics(rs) != RULECORE_OK)
     exit_code = rulec_fail(RULECORE_ERR_NOMEM);
+  log_file lf = {0};
+  if (act && !exit_code && o.log) {
+    if (!log_open(&o, &lf)) exit_code = 2;
+    else if (rulecore_ruleset_set_log(rs, log_line, &lf, 0) != RULECORE_OK) exit_code = rulec_fail(RULECORE_ERR_NOMEM);
+  }
   if (act && !exit_code) {
     out = rulecore_decisions_new();
     if (out && o.explain) rulecore_decisions_set_explain(out, true);
@@ -294,6 +342,7 @@ int rulec_rules_eval(int argc, char **argv) {
   rulecore_decisions_free(out);
   rulecore_activation_free(act);
   rulecore_ruleset_free(rs);
+  if (!log_close(&lf) && !exit_code) exit_code = 2;
   free_opts(&o);
   return exit_code;
 }
@@ -457,6 +506,15 @@ int rulec_rules_watch(int argc, char **argv) {
   }
   if (rulecore_diagnostics_count(d)) rulec_print_owned(stderr, rulecore_diagnostics_render(d, RULECORE_FORMAT_TEXT));
   rulecore_diagnostics_free(d);
+  log_file lf = {0};
+  if (o.log && (!log_open(&o, &lf) || rulecore_watch_set_log(wt.w, log_line, &lf, 0) != RULECORE_OK)) {
+    pthread_mutex_unlock(&wt.out_lock);
+    rulecore_watch_free(wt.w);
+    log_close(&lf);
+    pthread_mutex_destroy(&wt.out_lock);
+    free_opts(&o);
+    return 2;
+  }
   struct rulec_http *http = NULL;
   if (o.metrics) {
     rulecore_watch_enable_metrics(wt.w);
@@ -474,6 +532,7 @@ int rulec_rules_watch(int argc, char **argv) {
   sigwait(&stop, &sig);
   rulec_http_stop(http);
   rulecore_watch_free(wt.w);
+  log_close(&lf);
   pthread_mutex_destroy(&wt.out_lock);
   free_opts(&o);
   return 0;

@@ -743,6 +743,8 @@ static void ruleset_destroy(rulecore_ruleset *rs) {
     mem_free(rs->files[i].text);
   }
   metrics_free(atomic_load(&rs->metrics));
+  declog_free(rs);
+  pthread_mutex_destroy(&rs->log_lock);
   schema_unref(rs->schema);
   arena_release(&rs->arena);
   mem_free(rs);
@@ -765,6 +767,7 @@ RULECORE_API rulecore_status rulecore_ruleset_load(const rulecore_env *env, cons
     return RULECORE_ERR_NOMEM;
   }
   atomic_init(&rs->refs, 1);
+  pthread_mutex_init(&rs->log_lock, NULL);
   luahost_limits lim = {rulecore_env_limit(env, RULECORE_LIMIT_LOAD_MEMORY),
                         rulecore_env_limit(env, RULECORE_LIMIT_LOAD_INSTRUCTIONS)};
   rulecore_status st = luahost_load(&b, path, &lim, d);
@@ -785,10 +788,12 @@ RULECORE_API rulecore_status rulecore_ruleset_load(const rulecore_env *env, cons
   /* the ruleset took the file texts; the builder's views of them go */
   for (uint32_t i = 0; i < rs->nfiles; i++) memset(&b.files.items[i].src, 0, sizeof b.files.items[i].src);
   rs_builder_release(&b);
-  if (st == RULECORE_OK)
+  if (st == RULECORE_OK) {
+    declog_find_commit(rs, path);
     *out = rs;
-  else
+  } else {
     ruleset_destroy(rs);
+  }
   if (diagnostics)
     *diagnostics = d;
   else
@@ -1362,8 +1367,11 @@ RULECORE_API rulecore_status rulecore_ruleset_eval(const rulecore_ruleset *rs, c
   if (a && act_schema(a) != rs->schema) return RULECORE_ERR_ARGUMENT;
   if (!decisions_bind(o, rs)) return RULECORE_ERR_NOMEM;
   int64_t t0 = 0;
+  bool logging = atomic_load_explicit(&rs->log, memory_order_relaxed) != NULL;
   if (UNLIKELY(atomic_load_explicit(&rs->metrics, memory_order_relaxed) != NULL)) {
     if (!o->mc && !metrics_attach(o, rs)) return RULECORE_ERR_NOMEM;
+    t0 = metrics_now();
+  } else if (UNLIKELY(logging)) {
     t0 = metrics_now();
   }
   ev *e = &o->e;
@@ -1422,7 +1430,11 @@ RULECORE_API rulecore_status rulecore_ruleset_eval(const rulecore_ruleset *rs, c
     if (ready) eval_validation(&R, i);
     if (UNLIKELY(e->oom)) return RULECORE_ERR_NOMEM;
   }
-  if (UNLIKELY(o->mc != NULL)) metrics_count(o, metrics_now() - t0);
+  if (UNLIKELY(o->mc != NULL || logging)) {
+    int64_t ns = metrics_now() - t0;
+    if (o->mc) metrics_count(o, ns);
+    if (logging) declog_emit(o, a, ns);
+  }
   return RULECORE_OK;
 }
 

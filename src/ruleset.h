@@ -276,6 +276,10 @@ struct rulecore_ruleset {
   uint32_t ndecisions;
   uint32_t *order; /* decisions in evaluation order */
   _Atomic(struct rs_metrics *) metrics; /* counting evaluations; NULL: not */
+  _Atomic(struct rs_log *) log;   /* the decision log's sink (declog.c); NULL: none */
+  struct rs_log *logs_retired;    /* sinks replaced, freed with the ruleset */
+  pthread_mutex_t log_lock;       /* setting the sink */
+  char commit[41];                /* the git commit of the rules' work tree at load; "": none */
   rs_validation *validations;
   uint32_t nvalidations;
   rs_test *tests;
@@ -359,6 +363,14 @@ INTERNAL void metrics_count(rulecore_decisions *o, int64_t ns);
 INTERNAL void metrics_free(rs_metrics *m);
 /* CLOCK_MONOTONIC in ns. */
 INTERNAL int64_t metrics_now(void);
+
+/* declog.c: the decision log.  declog_emit hands the record of o's last
+ * evaluation of activation a (taking ns) to its ruleset's sink, if any;
+ * declog_find_commit records the commit of the work tree holding path;
+ * declog_free frees the sinks. */
+INTERNAL void declog_emit(const rulecore_decisions *o, const rulecore_activation *a, int64_t ns);
+INTERNAL void declog_find_commit(rulecore_ruleset *rs, const char *path);
+INTERNAL void declog_free(rulecore_ruleset *rs);
 
 /* explain.c: render o's last evaluation with its traces (o->xp) into b:
  * format TEXT or JSON; colour (ANSI) in TEXT when asked. */

@@ -76,6 +76,9 @@ struct rulecore_watch {
   char seen[65];    /* polling: the fingerprint of the files last loaded */
   int wake[2]; /* a pipe: a byte written stops the thread */
   _Atomic bool metrics; /* count the evaluations of every version published */
+  rulecore_log_fn log_fn; /* the decision log's sink of every version (under reload_lock) */
+  void *log_user;
+  unsigned log_flags;
 };
 
 static int64_t now_ns(clockid_t clock) {
@@ -169,6 +172,7 @@ static rulecore_reload_outcome reload(rulecore_watch *w, bool (*still_quiet)(rul
     outcome = RULECORE_RELOAD_SWAPPED;
     /* counting from its first evaluation on (out of memory: not counted) */
     if (atomic_load(&w->metrics)) rulecore_ruleset_enable_metrics(rs);
+    if (w->log_fn) rulecore_ruleset_set_log(rs, w->log_fn, w->log_user, w->log_flags);
     publish(w, rs);
   }
   const char *rev = serving_revision(w); /* the reload lock keeps it */
@@ -565,4 +569,17 @@ RULECORE_API char *rulecore_watch_metrics(rulecore_watch *w) {
                "# TYPE rulecore_watch_polling gauge\n");
   buf_printf(&b, "rulecore_watch_polling %d\n", st.polling);
   return buf_take(&b);
+}
+
+RULECORE_API rulecore_status rulecore_watch_set_log(rulecore_watch *w, rulecore_log_fn fn, void *user, unsigned flags) {
+  if (!w) return RULECORE_ERR_ARGUMENT;
+  pthread_mutex_lock(&w->reload_lock);
+  w->log_fn = fn;
+  w->log_user = user;
+  w->log_flags = flags;
+  const rulecore_ruleset *rs = rulecore_watch_acquire(w);
+  rulecore_status st = rulecore_ruleset_set_log((rulecore_ruleset *)rs, fn, user, flags);
+  rulecore_watch_release(w, rs);
+  pthread_mutex_unlock(&w->reload_lock);
+  return st;
 }

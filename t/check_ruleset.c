@@ -2099,6 +2099,71 @@ START_TEST(test_metrics_threads) {
 }
 END_TEST
 
+#define ck_has(text, needle) ck_assert_msg(strstr((text), (needle)), "no \"%s\" in:\n%s", (needle), (text))
+
+/* The decision log: a sink called once per evaluation, from every thread. */
+typedef struct log_sink {
+  pthread_mutex_t lock;
+  int records;
+  int with_input, with_digest;
+  char last[4096];
+} log_sink;
+
+static void sink(void *user, const char *record, size_t len) {
+  log_sink *l = user;
+  pthread_mutex_lock(&l->lock);
+  l->records++;
+  l->with_input += strstr(record, "\"input\": {") != NULL;
+  l->with_digest += strstr(record, "\"input_sha256\": \"") != NULL;
+  snprintf(l->last, sizeof l->last, "%.*s", (int)len, record);
+  pthread_mutex_unlock(&l->lock);
+}
+
+START_TEST(test_decision_log) {
+  put("l.lua", "schema { variables = { x = \"int\" } }\n"
+               "decision \"price\" { type = \"int\", rule \"p\" { when = [[ x > 10 ]], value = [[ x * 3 ]] } }\n"
+               "validation \"small\" { expr = [[ x < 10 ]] }\n");
+  load_ok(D);
+  static log_sink LOGS;
+  memset(&LOGS, 0, sizeof LOGS);
+  pthread_mutex_init(&LOGS.lock, NULL);
+  ck_assert_int_eq(rulecore_ruleset_set_log(NULL, sink, &LOGS, 0), RULECORE_ERR_ARGUMENT);
+  ck_assert_int_eq(rulecore_ruleset_set_log(RS, sink, &LOGS, 0), RULECORE_OK);
+  eval_all("{\"x\": 42}");
+  char last[4096];
+  snap_copy(last, sizeof last, LOGS.last);
+  ck_assert_int_eq(LOGS.records, 1);
+  ck_has(last, "\"input\": {\"x\": 42}");
+  ck_has(last, "\"decisions\": {\"price\": {\"value\": 126, \"rule\": \"p\", \"outcome\": \"rule\"}}");
+  ck_has(last, "\"violations\": [\"small\"]");
+  ck_assert_ptr_null(strchr(last, '\n'));
+  counter_thread c[THREADS];
+  pthread_t t[THREADS];
+  for (int i = 0; i < THREADS; i++) {
+    c[i] = (counter_thread){.rs = RS, .a = ACT};
+    ck_assert_int_eq(pthread_create(&t[i], NULL, count_work, &c[i]), 0);
+  }
+  for (int i = 0; i < THREADS; i++) pthread_join(t[i], NULL);
+  ck_assert_int_eq(LOGS.records, 1 + THREADS * ROUNDS);
+  ck_assert_int_eq(LOGS.with_input, 1 + THREADS * ROUNDS);
+  /* the digest instead of the input */
+  ck_assert_int_eq(rulecore_ruleset_set_log(RS, sink, &LOGS, RULECORE_LOG_INPUT_DIGEST), RULECORE_OK);
+  eval_all("{\"x\": 42}");
+  ck_assert_int_eq(LOGS.with_digest, 1);
+  snap_copy(last, sizeof last, LOGS.last);
+  ck_assert_ptr_null(strstr(last, "\"input\":"));
+  /* no sink: no record */
+  ck_assert_int_eq(rulecore_ruleset_set_log(RS, NULL, NULL, 0), RULECORE_OK);
+  eval_all("{\"x\": 1}");
+  ck_assert_int_eq(LOGS.records, 2 + THREADS * ROUNDS);
+  /* the scratch directory is under /tmp, in no git work tree (or the one holding it) */
+  const char *commit = rulecore_ruleset_commit(RS);
+  ck_assert(commit == NULL || strlen(commit) == 40);
+  ck_assert_ptr_null(rulecore_ruleset_commit(NULL));
+  pthread_mutex_destroy(&LOGS.lock);
+}
+END_TEST
+
 START_TEST(test_threads_shared_activation) {
   put("t.lua", "schema { variables = { x = \"int\" } }\n"
                "decision \"price\" { type = \"int\", rule \"p\" { value = [[ x * 3 ]] } }\n");
@@ -2606,6 +2671,7 @@ static Suite *suite_ruleset(void) {
   tcase_add_test(tc, test_threads);
   tcase_add_test(tc, test_threads_shared_activation);
   tcase_add_test(tc, test_metrics_threads);
+  tcase_add_test(tc, test_decision_log);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("rulecore_ruleset_test_run");

@@ -1,7 +1,8 @@
 #!/bin/sh
-# rulec diff beyond the golden files, as TAP: a version read from git
-# (PATH@REV) without touching the work tree, decision-log records as
-# cases, a directory of case files, and --fail-on-change.  Without git the
+# rulec diff beyond the golden files, and the decision log, as TAP: a
+# version read from git (PATH@REV) without touching the work tree, a
+# directory of case files, --fail-on-change; rulec eval --log's records
+# (their fields, the commit of the rules' work tree) replayed by diff.  Without git the
 # git cases are a visible SKIP (scripts/deps --test installs git).
 set -u
 : "${top_srcdir:=.}" "${RULEC:=./rulec}"
@@ -36,6 +37,32 @@ expect "one ruleset is a usage error" 2 'diff needs two rulesets'
 status=$?
 expect "no --cases is a usage error" 2 'diff needs --cases'
 
+# the decision log round trip: written by rulec eval --cases --log, replayed by diff
+"$RULEC" eval "$top_srcdir/t/rulesets/pricing" --cases "$cases" --log "$dir/log.jsonl" >/dev/null 2>&1
+if [ "$(grep -c . "$dir/log.jsonl")" -eq 5 ]; then ok "eval --cases --log: one record per case evaluated"
+else not_ok "eval --cases --log: $(grep -c . "$dir/log.jsonl") records"; fi
+if "${PYTHON:-python3}" - "$dir/log.jsonl" <<'PY' >"$dir/out" 2>&1
+import json, re, sys
+ids = set()
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    assert set(r) == {"id", "time", "revision", "commit", "input", "decisions", "violations", "duration_ns"}, sorted(r)
+    assert re.fullmatch(r"[0-9a-f]{32}", r["id"]) and r["id"] not in ids, r["id"]
+    ids.add(r["id"])
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z", r["time"]), r["time"]
+    assert re.fullmatch(r"[0-9a-f]{64}", r["revision"]) and r["duration_ns"] > 0
+    assert set(r["decisions"]) == {"discount", "shipping"} and "user" in r["input"], r
+    assert all(set(d) == {"value", "rule", "outcome"} for d in r["decisions"].values())
+PY
+then ok "every record has its fields (id unique, time, revision, input, decisions, duration)"
+else not_ok "the records' fields"; fi
+"$RULEC" diff "$top_srcdir/t/rulesets/pricing" "$top_srcdir/t/rulesets/pricing" --cases "$dir/log.jsonl" >"$dir/out" 2>&1
+status=$?
+expect "a log replayed against the version that wrote it: nothing changes" 0 ': 5 cases, 0 changed$'
+"$RULEC" diff "$top_srcdir/t/rulesets/pricing" "$top_srcdir/t/rulesets/pricing-v2" --cases "$dir/log.jsonl" >"$dir/out" 2>&1
+status=$?
+expect "... and against a change: the same report as from the contexts" 0 '^  0.0 (default) -> 0.1 (rule senior): 1 case'
+
 if ! command -v git >/dev/null 2>&1; then
   n=$((n + 1)); echo "ok $n - PATH@REV from git # SKIP git not found"
 else
@@ -50,6 +77,12 @@ else
   "$RULEC" diff "$dir/repo/rules/pricing@HEAD" "$dir/repo/rules/pricing" --cases "$cases" >"$dir/out" 2>&1
   status=$?
   expect "PATH@HEAD against the work tree" 0 '^  0.15 (rule gold) -> 0.12 (rule gold): 2 cases'
+  "$RULEC" eval "$dir/repo/rules/pricing" --ctx "$dir/repo/rules/pricing/order.json" --log "$dir/repo.log" >/dev/null 2>&1
+  if grep -q "\"commit\": \"$(cd "$dir/repo" && git rev-parse HEAD)\"" "$dir/repo.log"; then
+    ok "a record names the git commit of the rules' work tree"
+  else
+    not_ok "no commit in: $(cat "$dir/repo.log")"
+  fi
   after=$(cd "$dir/repo" && git status --porcelain)
   if [ "$before" = "$after" ] && grep -q 'value = "0.12"' "$dir/repo/rules/pricing/pricing.lua"; then
     ok "the work tree is untouched"
