@@ -459,9 +459,18 @@ static const char *dec_name_at(const void *ctx, size_t i) {
 
 /* Report the diagnostics of reading a test's data, named by the test. */
 static void report_test_data(build *B, const rs_btest *bt, const char *part, rulecore_diagnostics *td) {
-  for (size_t k = 0; k < rulecore_diagnostics_count(td); k++)
-    rs_report(B->b, B->d, &bt->loc, RULECORE_DIAG_TEST_DATA, "test '%s': %s: %s", bt->name, part,
-              rulecore_diagnostics_message(td, k));
+  /* a context read from a JSON file: the position in that file too (of a
+   * Lua table, the JSON is the loader's own: no position worth saying) */
+  for (size_t k = 0; k < rulecore_diagnostics_count(td); k++) {
+    uint32_t line = rulecore_diagnostics_line(td, k), col = rulecore_diagnostics_column(td, k);
+    bool in_file = bt->context_file >= 0 && (uint64_t)bt->context_file < B->b->files.n && strcmp(part, "context") == 0;
+    if (line && in_file)
+      rs_report(B->b, B->d, &bt->loc, RULECORE_DIAG_TEST_DATA, "test '%s': %s %s:%u:%u: %s", bt->name, part,
+                B->b->files.items[bt->context_file].path, line, col, rulecore_diagnostics_message(td, k));
+    else
+      rs_report(B->b, B->d, &bt->loc, RULECORE_DIAG_TEST_DATA, "test '%s': %s: %s", bt->name, part,
+                rulecore_diagnostics_message(td, k));
+  }
 }
 
 static void build_tests(build *B) {

@@ -682,6 +682,18 @@ START_TEST(test_diag_all_errors_together) {
 }
 END_TEST
 
+/* A test's context read from a JSON file that does not fit: the position in that file. */
+START_TEST(test_diag_test_context_file) {
+  put("r.lua", "schema { variables = { user = { age = \"int\" } } }\n"
+               "decision \"a\" { type = \"int\", default = \"1\" }\n"
+               "test \"from file\" { context = \"ctx.json\", expect = { a = 1 } }\n");
+  put("ctx.json", "{\"user\":\n  {\"age\": \"old\"}}\n");
+  ck_assert_int_eq(load(D), RULECORE_ERR_SOURCE);
+  int k = need_diag(RULECORE_DIAG_TEST_DATA, "ctx.json:2:11: user.age: a string does not fit the declared type int");
+  ck_assert_uint_eq(L.d[k].line, 3);
+}
+END_TEST
+
 START_TEST(test_diag_misuse) {
   put("m.lua", "schema { variables = { n = \"int\" } }\n"
                "decision \"a\" { type = \"int\", prority = 3, rule \"r\" { value = \"1\" } }\n"
@@ -2603,6 +2615,7 @@ static Suite *suite_ruleset(void) {
   tcase_add_test(tc, test_diag_generated_expression);
   tcase_add_test(tc, test_diag_all_errors_together);
   tcase_add_test(tc, test_diag_misuse);
+  tcase_add_test(tc, test_diag_test_context_file);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("order");
