@@ -185,8 +185,6 @@ static void render_input(buf *b, const rulecore_ruleset *rs, const rulecore_acti
   buf_putc(b, '}');
 }
 
-static const char *const outcome_names[] = {"not-evaluated", "rule", "default", "no-match", "error"};
-
 void declog_emit(const rulecore_decisions *o, const rulecore_activation *a, int64_t ns) {
   const rulecore_ruleset *rs = o->rs;
   rs_log *l = atomic_load_explicit(&((rulecore_ruleset *)rs)->log, memory_order_acquire);
@@ -233,13 +231,11 @@ void declog_emit(const rulecore_decisions *o, const rulecore_activation *a, int6
       value_render(&b, o->views[i].result, RULECORE_FORMAT_JSON);
     else
       buf_puts(&b, "null");
-    const char *rule = s->outcome == RULECORE_OUTCOME_DEFAULT ? "default"
-                       : s->outcome == RULECORE_OUTCOME_RULE && s->rule >= 0 ? dc->rules[s->rule].id
-                                                                            : NULL;
+    const char *rule = rulecore_decisions_rule(o, i);
     buf_puts(&b, ", \"rule\": ");
     if (rule) buf_json_string(&b, rule, strlen(rule));
     else buf_puts(&b, "null");
-    buf_printf(&b, ", \"outcome\": \"%s\"}", outcome_names[s->outcome]);
+    buf_printf(&b, ", \"outcome\": \"%s\"}", rs_outcome_names[s->outcome]);
   }
   buf_puts(&b, "}, \"violations\": [");
   for (uint32_t k = 0; k < o->nviols; k++) {

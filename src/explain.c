@@ -252,8 +252,6 @@ static void render_part(xr *X, const char *label, const rs_expr *x, int depth, b
   buf_putc(b, '\n');
 }
 
-static const char *const outcome_names[] = {"not-evaluated", "rule", "default", "no-match", "error"};
-
 static bool rule_matched(const rulecore_decisions *o, uint32_t dec, uint32_t k) {
   const dec_state *s = &o->st[dec];
   for (uint32_t m = 0; m < s->mcount; m++)
@@ -273,7 +271,7 @@ static void render_decision(xr *X, uint32_t i, bool first) {
     buf_json_string(b, dc->name, strlen(dc->name));
     buf_puts(b, ",\"type\":");
     buf_json_string(b, dc->type_name ? dc->type_name : "", dc->type_name ? strlen(dc->type_name) : 0);
-    buf_printf(b, ",\"hit\":\"%s\",\"outcome\":\"%s\"", dc->hit_name, outcome_names[s->outcome]);
+    buf_printf(b, ",\"hit\":\"%s\",\"outcome\":\"%s\"", dc->hit_name, rs_outcome_names[s->outcome]);
     if (err) {
       buf_puts(b, ",\"error\":");
       buf_json_string(b, v->s ? v->s : "?", v->s ? strlen(v->s) : 1);
@@ -281,10 +279,10 @@ static void render_decision(xr *X, uint32_t i, bool first) {
       buf_puts(b, ",\"value\":");
       put_json_value(X, *v);
     }
-    if (s->outcome == RULECORE_OUTCOME_DEFAULT) buf_puts(b, ",\"rule\":\"default\"");
-    else if (s->outcome == RULECORE_OUTCOME_RULE && s->rule >= 0) {
+    const char *rule = rulecore_decisions_rule(o, i);
+    if (rule) {
       buf_puts(b, ",\"rule\":");
-      buf_json_string(b, dc->rules[s->rule].id, strlen(dc->rules[s->rule].id));
+      buf_json_string(b, rule, strlen(rule));
     }
     buf_puts(b, ",\"rules\":[");
   } else {

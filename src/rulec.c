@@ -111,6 +111,17 @@ static char *read_file(const char *path, size_t *len) {
 }
 
 /* Print a library-owned string and free it; false when it is NULL. */
+ssize_t rulec_case_line(FILE *f, char **line, size_t *cap, size_t *lineno) {
+  ssize_t len;
+  while ((len = getline(line, cap, f)) >= 0) {
+    ++*lineno;
+    char *z = *line;
+    while (len && (z[len - 1] == '\n' || z[len - 1] == '\r')) z[--len] = '\0';
+    if (z[strspn(z, " \t")] != '\0') return len;
+  }
+  return -1;
+}
+
 int rulec_print_owned(FILE *out, char *text) {
   if (!text) {
     fprintf(stderr, "%s: out of memory\n", progname);

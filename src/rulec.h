@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "rulecore.h"
 
@@ -23,6 +24,10 @@ int rulec_fail(rulecore_status st);
  * empty); NULL with *exit_code set after printing why. */
 rulecore_activation *rulec_context(rulecore_schema *schema, const char *path, rulecore_format format,
                                    int *exit_code);
+/* The next line of a JSON Lines file that is not blank, its line end cut:
+ * its length, or -1 at the end (or on a read error: see ferror).  *line
+ * and *cap as getline's; *lineno counts every line read. */
+ssize_t rulec_case_line(FILE *f, char **line, size_t *cap, size_t *lineno);
 /* Whether path names a ruleset: a directory, or a .lua file. */
 bool rulec_is_ruleset(const char *path);
 

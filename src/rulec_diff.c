@@ -258,10 +258,7 @@ static bool diff_file(differ *D, const char *path) {
   char *line = NULL, where[4200];
   size_t cap = 0, lineno = 0;
   ssize_t len;
-  while ((len = getline(&line, &cap, f)) >= 0) {
-    lineno++;
-    while (len && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = '\0';
-    if (line[strspn(line, " \t")] == '\0') continue;
+  while ((len = rulec_case_line(f, &line, &cap, &lineno)) >= 0) {
     snprintf(where, sizeof where, "%s:%zu", path, lineno);
     /* a decision-log record: its input is the context */
     json_t *doc = strstr(line, "\"input\"") ? json_loadb(line, (size_t)len, 0, NULL) : NULL;

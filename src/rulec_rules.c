@@ -174,6 +174,16 @@ static bool log_close(log_file *l) {
   return ok;
 }
 
+/* Whether out (an evaluation of rs) makes rulec exit 1: a decision
+ * failed, or a validation of severity error does not hold. */
+static bool decisions_fail(const rulecore_ruleset *rs, const rulecore_decisions *out) {
+  for (size_t i = 0; i < rulecore_ruleset_decision_count(rs); i++)
+    if (rulecore_decisions_outcome(out, i) == RULECORE_OUTCOME_ERROR) return true;
+  for (size_t k = 0; k < rulecore_decisions_violation_count(out); k++)
+    if (rulecore_decisions_violation_severity(out, k) == RULECORE_SEVERITY_ERROR) return true;
+  return false;
+}
+
 /* Write rs's metrics to o->metrics ("-": stdout); false when it cannot. */
 static bool write_metrics(const rules_opts *o, const rulecore_ruleset *rs) {
   bool to_stdout = strcmp(o->metrics, "-") == 0;
@@ -208,11 +218,7 @@ static int eval_cases(const rules_opts *o, rulecore_ruleset *rs) {
   ssize_t len;
   static char obuf[1 << 16];
   setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
-  while (!exit_code && (len = getline(&line, &cap, in)) >= 0) {
-    lineno++;
-    while (len && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = '\0';
-    size_t skip = strspn(line, " \t");
-    if (line[skip] == '\0') continue;
+  while (!exit_code && (len = rulec_case_line(in, &line, &cap, &lineno)) >= 0) {
     rulecore_activation_reset(act);
     rulecore_diagnostics *d = NULL;
     rulecore_status st = rulecore_activation_set_json(act, line, (size_t)len, RULECORE_JSON_PLAIN, &d);
@@ -238,12 +244,7 @@ static int eval_cases(const rules_opts *o, rulecore_ruleset *rs) {
     printf("{\"line\": %zu, %s", lineno, text + 1); /* the object's own "{" dropped; it ends in "}\n" */
     rulecore_free(text);
     done++;
-    bool fails = false;
-    for (size_t i = 0; i < rulecore_ruleset_decision_count(rs); i++)
-      fails |= rulecore_decisions_outcome(out, i) == RULECORE_OUTCOME_ERROR;
-    for (size_t k = 0; k < rulecore_decisions_violation_count(out); k++)
-      fails |= rulecore_decisions_violation_severity(out, k) == RULECORE_SEVERITY_ERROR;
-    failing += fails;
+    failing += decisions_fail(rs, out);
   }
   fflush(stdout);
   if (ferror(in)) {
@@ -327,16 +328,12 @@ int rulec_rules_eval(int argc, char **argv) {
       if (!to_stdout && !rulec_print_owned(stdout, o.explain ? rulecore_decisions_explain(out, fmt, flags)
                                                              : rulecore_decisions_render(out, fmt)))
         exit_code = 2;
+      if (!exit_code && decisions_fail(rs, out)) exit_code = 1;
       if (o.metrics) {
         rulecore_decisions_free(out); /* its counts join the ruleset's */
         out = NULL;
-        if (!write_metrics(&o, rs)) exit_code = 2;
+        if (!write_metrics(&o, rs) && exit_code != 2) exit_code = 2;
       }
-      /* exit 1 when a decision failed or a validation of severity error */
-      for (size_t i = 0; out && i < rulecore_ruleset_decision_count(rs); i++)
-        if (rulecore_decisions_outcome(out, i) == RULECORE_OUTCOME_ERROR && !exit_code) exit_code = 1;
-      for (size_t k = 0; out && k < rulecore_decisions_violation_count(out); k++)
-        if (rulecore_decisions_violation_severity(out, k) == RULECORE_SEVERITY_ERROR && !exit_code) exit_code = 1;
     }
   }
   rulecore_decisions_free(out);

@@ -26,6 +26,7 @@
 #include "sha256.h"
 #include "suggest.h"
 
+const char *const rs_outcome_names[5] = {"not-evaluated", "rule", "default", "no-match", "error"};
 static const char *const hit_names[] = {"first", "unique", "any", "collect"};
 static const char *const agg_names[] = {"", "sum", "min", "max", "count"};
 
@@ -1547,7 +1548,6 @@ static void render_text(buf *b, const rulecore_decisions *o) {
 
 static void render_json(buf *b, const rulecore_decisions *o) {
   const rulecore_ruleset *rs = o->rs;
-  static const char *const outcomes[] = {"not-evaluated", "rule", "default", "no-match", "error"};
   buf_puts(b, "{\"revision\": ");
   buf_json_string(b, rs->revision, strlen(rs->revision));
   buf_puts(b, ", \"decisions\": {");
@@ -1578,7 +1578,7 @@ static void render_json(buf *b, const rulecore_decisions *o) {
       if (k) buf_puts(b, ", ");
       buf_json_string(b, id, strlen(id));
     }
-    buf_printf(b, "], \"outcome\": \"%s\"", outcomes[s->outcome]);
+    buf_printf(b, "], \"outcome\": \"%s\"", rs_outcome_names[s->outcome]);
     if (s->outcome == RULECORE_OUTCOME_ERROR) {
       buf_puts(b, ", \"error\": ");
       buf_json_string(b, o->views[i].result.s, strlen(o->views[i].result.s));

@@ -338,6 +338,10 @@ typedef struct rs_explain {
   uint32_t nprogs, capprogs;
 } rs_explain;
 
+/* How outcomes (rulecore_outcome) are named in JSON: rendered outcomes,
+ * explanations, decision-log records. */
+INTERNAL extern const char *const rs_outcome_names[5];
+
 /* ---- metrics (metrics.c) ----
  * Counting is per rulecore_decisions, so per thread: the owner adds to
  * its own counters with relaxed loads and stores (no lock, no shared

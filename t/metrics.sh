@@ -47,6 +47,9 @@ else not_ok "eval: the revision, as an info gauge"; fi
 # a minor with the gold discount: the validation fails
 printf '{"user": {"tier": "gold", "age": 15}, "order": {"amount": 50.0}}' >"$dir/minor.json"
 "$RULEC" eval "$dir/rs" --ctx "$dir/minor.json" --metrics - >"$dir/minor.prom" 2>&1
+status=$?
+if [ $status -eq 1 ]; then ok "eval --metrics: exit 1 when a validation of severity error fails"
+else not_ok "eval --metrics: exit $status for a failed validation"; fi
 promtool_ok "eval --metrics -: promtool check metrics" "$dir/minor.prom"
 has "eval: the failed validation counted" "$dir/minor.prom" \
   'rulecore_validation_failures_total{validation="minor-discount",severity="error"} 1'
