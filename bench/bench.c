@@ -802,6 +802,44 @@ static uint64_t batch_compile(void *arg, uint64_t n) {
   return failures;
 }
 
+/* ---- Loading a generated schema ------------------------------------------ */
+
+/* A schema document of one record with SCHEMA_FIELDS fields, as generated
+ * schemas have them: loaded and frozen per unit. */
+#define SCHEMA_FIELDS 100000
+
+typedef struct schema_case {
+  char *text;
+  size_t length;
+  uint64_t failures;
+} schema_case;
+
+static char *schema_text(size_t *length) {
+  size_t cap = 64 + (size_t)SCHEMA_FIELDS * 32, n = 0;
+  char *t = malloc(cap);
+  if (!t) return NULL;
+  n += (size_t)snprintf(t + n, cap - n, "{\"types\": {\"R\": {");
+  for (int i = 0; i < SCHEMA_FIELDS; i++)
+    n += (size_t)snprintf(t + n, cap - n, "%s\"f%d\": \"%s\"", i ? ", " : "", i, i % 10 ? "int" : "list(string)");
+  n += (size_t)snprintf(t + n, cap - n, "}}, \"variables\": {\"r\": \"R\"}}");
+  *length = n;
+  return t;
+}
+
+static uint64_t batch_schema(void *arg, uint64_t n) {
+  schema_case *c = arg;
+  uint64_t sum = 0;
+  for (uint64_t k = 0; k < n; k++) {
+    rulecore_schema *s = rulecore_schema_new();
+    if (!s || rulecore_schema_load(s, c->text, c->length, "generated.json", NULL) != RULECORE_OK ||
+        rulecore_schema_freeze(s, NULL) != RULECORE_OK)
+      c->failures++;
+    sum += (uint64_t)(s != NULL);
+    rulecore_schema_free(s);
+  }
+  return sum;
+}
+
 /* ---- Filling a context ----------------------------------------------------- */
 
 typedef struct fill_json_case {
@@ -1095,6 +1133,7 @@ int main(int argc, char **argv) {
       {.name = "fill from JSON text", .ns_key = "fill_json_ns", .alloc_key = "fill_json_allocs", .target_ns = 1000,
        .zero_allocs = true},
       {.name = "fill through slots", .ns_key = "fill_slots_ns", .alloc_key = "fill_slots_allocs"},
+      {.name = "schema, 100k fields", .ns_key = "schema_100k_fields_ns", .target_ns = 100e6},
   };
   enum {
     ROW_W1_TRUE,
@@ -1113,6 +1152,7 @@ int main(int argc, char **argv) {
     ROW_WATCH_CHANGE,
     ROW_FILL_JSON,
     ROW_FILL_SLOTS,
+    ROW_SCHEMA,
     N_ROWS
   };
 
@@ -1166,6 +1206,19 @@ int main(int argc, char **argv) {
     }
   } else {
     b.wrong = true;
+  }
+
+  /* Loading and freezing a generated schema of 100,000 fields. */
+  schema_case sc = {0};
+  sc.text = schema_text(&sc.length);
+  if (sc.text) {
+    rows[ROW_SCHEMA].m = measure_batch(batch_schema, &sc);
+    if (sc.failures) {
+      fprintf(stderr, "bench: the generated schema failed to load %" PRIu64 " times\n", sc.failures);
+      b.wrong = true;
+      rows[ROW_SCHEMA].m.done = false;
+    }
+    free(sc.text);
   }
 
   /* Filling a context from JSON text (reset + set_json), on an activation

@@ -163,11 +163,7 @@ RULECORE_API rulecore_status rulecore_check(const rulecore_env *env, rulecore_ex
   if (!d) return RULECORE_ERR_NOMEM;
   check_options o = {.schema = env->schema, .unchecked = env->unchecked};
   rulecore_status st = RULECORE_OK;
-  /* A primitive's exact name ("bool", the usual case) is the type
-   * schema_parse_type would give (primitives win over records there too),
-   * without parsing it as an expression. */
-  if (result_type) o.result = type_primitive(result_type);
-  if (result_type && !o.result) {
+  if (result_type) {
     char why[160];
     const char *whyp;
     o.result = schema_parse_type(env->schema, &expr->tree.arena, result_type, false, &whyp, why, sizeof why);

@@ -1,14 +1,16 @@
 /*
- * json.c: JSON documents in: schema files, read with jansson, with a
- * position for every value so errors point into the file; and contexts
- * (activations), read by a streaming reader of our own (below).
+ * json.c: JSON documents in: schema files and contexts (activations), both
+ * read by one reader of our own (below), with a position for every value
+ * so errors point into the text.
  *
- * For schema files jansson is the one JSON reader: it decides whether the text is JSON
- * (reporting where it is not) and decodes strings that hold escapes.  It
- * keeps no positions and merges duplicate keys, so the document is then
- * walked over the text itself by a small scanner that trusts jansson's
- * verdict: it only finds where each member's key and value start and end,
- * in document order, so every declaration and every error has a span.
+ * A schema file is first checked whole by the reader's validate(), which
+ * decides whether the text is JSON and reports where it is not; the
+ * document is then walked over the text by a small scanner that trusts
+ * that verdict: it only finds where each member's key and value start and
+ * end, in document order, so every declaration and every error has a
+ * span.  Strings holding escapes are decoded by the reader's
+ * decode_string.  (jansson, the reader before, built a tree of the whole
+ * document: 100,000 fields took ~150 ms before a declaration was made.)
  *
  * A schema document:
  *   {"types":     {"Item": {"sku": "string", "qty": "int"}},
@@ -25,7 +27,6 @@
 #include "json.h"
 
 #include <errno.h>
-#include <jansson.h>
 #include <locale.h>
 #include <math.h>
 #include <pthread.h>
@@ -36,6 +37,7 @@
 #include <string.h>
 
 #include "activation.h"
+#include "strmap.h"
 #include "literal.h"
 #include "rtime.h"
 #include "suggest.h"
@@ -59,7 +61,7 @@ typedef struct member {
 
 typedef struct loader {
   rulecore_schema *s;
-  const char *text; /* the document, valid JSON once jansson said so */
+  const char *text; /* the document, valid JSON once json_check_text said so */
   size_t len;
   source src;
   rulecore_diagnostics *d;
@@ -68,7 +70,19 @@ typedef struct loader {
   rulecore_status status; /* RULECORE_OK, or why the load stopped */
 } loader;
 
-/* ---- the scanner (over text jansson accepted) ---- */
+/* The reader's check of a whole text (below): RULECORE_OK when it is JSON
+ * (an object or array at the top; keys may repeat: the schema loader
+ * reports them as declarations), else RULECORE_ERR_SOURCE with where
+ * (*err_off, *err_len) and why (msg, "invalid JSON: ..."), or
+ * RULECORE_ERR_NOMEM. */
+static rulecore_status json_check_text(const char *text, size_t len, size_t *err_off, size_t *err_len, char *msg,
+                                       size_t msg_size);
+/* Decode the string token at text[at] into a NUL-terminated copy in a:
+ * NULL when out of memory (or not a string token); *nul set when the
+ * string holds a NUL (\u0000). */
+static char *json_decode_into(arena *a, const char *text, size_t len, size_t at, bool *nul);
+
+/* ---- the scanner (over text json_check_text accepted) ---- */
 
 static size_t skip_blank(const loader *l, size_t i) {
   while (i < l->len && (l->text[i] == ' ' || l->text[i] == '\t' || l->text[i] == '\n' || l->text[i] == '\r')) i++;
@@ -194,34 +208,30 @@ static void declare_variable(loader *l, const char *name, const char *spec, span
 }
 
 /* The string token at `at`, decoded into l->tmp; NULL when out of memory.
- * Most keys and spellings hold no escape and are copied as they stand;
- * jansson decodes the others. */
+ * Most keys and spellings hold no escape and are copied as they stand. */
 static const char *string_of(loader *l, span at) {
   const char *z = NULL;
-  if (at.len >= 2 && !memchr(l->text + at.off + 1, '\\', at.len - 2)) {
+  bool nul = false;
+  if (at.len >= 2 && !memchr(l->text + at.off + 1, '\\', at.len - 2))
     z = arena_strndup(&l->tmp, l->text + at.off + 1, at.len - 2);
-  } else {
-    json_t *j = json_loadb(l->text + at.off, at.len, JSON_DECODE_ANY, NULL);
-    if (json_is_string(j)) z = arena_strndup(&l->tmp, json_string_value(j), json_string_length(j));
-    json_decref(j);
-  }
+  else
+    z = json_decode_into(&l->tmp, l->text, l->len, at.off, &nul);
   if (!z) l->status = RULECORE_ERR_NOMEM;
+  if (nul) { /* no name or spelling holds one */
+    report(l, RULECORE_DIAG_SCHEMA_SYNTAX, at, "a NUL (\\u0000) in a schema document's string");
+    return NULL;
+  }
   return z;
 }
 
-/* Whether key is in seen (a jansson object used as a set), adding it if
- * not: JSON allows duplicate keys and jansson keeps the last silently. */
-static bool seen_before(loader *l, json_t *seen, const char *key) {
-  if (json_object_get(seen, key)) return true;
-  if (json_object_set_new(seen, key, json_true()) != 0) l->status = RULECORE_ERR_NOMEM;
+/* Whether key (a string of l->tmp, which outlives seen) is in seen,
+ * adding it if not: JSON allows repeated keys, which here are names
+ * declared twice. */
+static bool seen_before(loader *l, strmap *seen, const char *key) {
+  if (l->apply) return false; /* the first reading found none */
+  if (strmap_get(seen, key, NULL)) return true;
+  if (!strmap_put(seen, key, key)) l->status = RULECORE_ERR_NOMEM;
   return false;
-}
-
-/* A fresh key set; NULL (and status NOMEM) when out of memory. */
-static json_t *key_set(loader *l) {
-  json_t *seen = json_object();
-  if (!seen) l->status = RULECORE_ERR_NOMEM;
-  return seen;
 }
 
 /* ---- the document ---- */
@@ -229,7 +239,7 @@ static json_t *key_set(loader *l) {
 /* The fields of record `record`, the object at v:
  * {"field": "type spelling", ...}. */
 static void load_fields(loader *l, const char *record, span v) {
-  json_t *seen = key_set(l);
+  strmap seen = {0};
   size_t i = v.off + 1;
   member m;
   while (loading(l) && next_member(l, &i, &m)) {
@@ -237,7 +247,7 @@ static void load_fields(loader *l, const char *record, span v) {
     if (!field) break;
     if (!field[0]) {
       report(l, RULECORE_DIAG_SCHEMA_SYNTAX, m.key, "a field name must not be empty");
-    } else if (seen_before(l, seen, field)) {
+    } else if (seen_before(l, &seen, field)) {
       report(l, RULECORE_DIAG_SCHEMA_DUPLICATE, m.key, "field '%s' of type '%s' is declared twice", field, record);
     } else if (kind_of(l, m.value) != '"') {
       report(l, RULECORE_DIAG_SCHEMA_SYNTAX, m.value,
@@ -248,7 +258,7 @@ static void load_fields(loader *l, const char *record, span v) {
       if (spec) declare_field(l, record, field, spec, m.value);
     }
   }
-  json_decref(seen);
+  strmap_release(&seen);
 }
 
 /* "types": {"Record": {fields}, ...}. */
@@ -259,7 +269,7 @@ static void load_types(loader *l, span v) {
            kind_name(l, v));
     return;
   }
-  json_t *seen = key_set(l);
+  strmap seen = {0};
   size_t i = v.off + 1;
   member m;
   while (loading(l) && next_member(l, &i, &m)) {
@@ -267,7 +277,7 @@ static void load_types(loader *l, span v) {
     if (!name) break;
     if (!name[0]) {
       report(l, RULECORE_DIAG_SCHEMA_SYNTAX, m.key, "a type name must not be empty");
-    } else if (seen_before(l, seen, name)) {
+    } else if (seen_before(l, &seen, name)) {
       report(l, RULECORE_DIAG_SCHEMA_DUPLICATE, m.key, "type '%s' is declared twice", name);
     } else if (kind_of(l, m.value) != '{') {
       report(l, RULECORE_DIAG_SCHEMA_SYNTAX, m.value,
@@ -277,7 +287,7 @@ static void load_types(loader *l, span v) {
       load_fields(l, name, m.value);
     }
   }
-  json_decref(seen);
+  strmap_release(&seen);
 }
 
 /* "variables": {"name": "type spelling" or {fields}, ...}. */
@@ -289,7 +299,7 @@ static void load_variables(loader *l, span v) {
            kind_name(l, v));
     return;
   }
-  json_t *seen = key_set(l);
+  strmap seen = {0};
   size_t i = v.off + 1;
   member m;
   while (loading(l) && next_member(l, &i, &m)) {
@@ -298,7 +308,7 @@ static void load_variables(loader *l, span v) {
     char kind = kind_of(l, m.value);
     if (!name[0]) {
       report(l, RULECORE_DIAG_SCHEMA_SYNTAX, m.key, "a variable name must not be empty");
-    } else if (seen_before(l, seen, name)) {
+    } else if (seen_before(l, &seen, name)) {
       report(l, RULECORE_DIAG_SCHEMA_DUPLICATE, m.key, "variable '%s' is declared twice", name);
     } else if (kind == '"') {
       const char *spec = string_of(l, m.value);
@@ -314,7 +324,7 @@ static void load_variables(loader *l, span v) {
              kind_name(l, m.value));
     }
   }
-  json_decref(seen);
+  strmap_release(&seen);
 }
 
 static const char *const top_keys[] = {"types", "variables"};
@@ -355,70 +365,38 @@ static void load_document(loader *l, span v) {
   }
 }
 
-/* Where jansson's error is.  It gives the byte offset just past the token
- * it stopped at, and names a token of up to 20 bytes ("... near 'tok'"):
- * when the text before the offset is that token, the span is the token;
- * else an empty span at the offset.  (jansson's column counts code points
- * like ours, but from the token's end; the offset through our source
- * index gives line and column the same way every other error does.) */
-static span json_error_span(const loader *l, const json_error_t *e) {
-  size_t pos = e->position < 0 ? 0 : (size_t)e->position;
-  if (pos > l->len) pos = l->len;
-  span at = {pos, 0};
-  const char *near = strstr(e->text, " near '");
-  if (near) {
-    const char *tok = near + strlen(" near '");
-    size_t n = strlen(tok);
-    if (n >= 2 && tok[n - 1] == '\'' && n - 1 <= pos && memcmp(l->text + pos - (n - 1), tok, n - 1) == 0) {
-      at.off = pos - (n - 1);
-      at.len = n - 1;
-    }
-  }
-  return at;
-}
-
-/* Whether jansson failed for want of memory.  jansson 2.14 seldom says so:
- * most failed allocations leave no message at all, and one for a string
- * token's value turns the token invalid, reported as "invalid token" or,
- * for a key, "string or '}' expected".  Every syntax error it finds has a
- * message, and neither of those two is ever about a complete string token
- * (which ends with its quote, just before the offset), as a '"' always
- * starts one. */
-static bool json_error_is_nomem(const loader *l, const json_error_t *e) {
-  if (!e->text[0] || json_error_code(e) == json_error_out_of_memory) return true;
-  size_t pos = e->position < 0 ? 0 : (size_t)e->position;
-  bool after_string = pos >= 2 && pos <= l->len && l->text[pos - 1] == '"';
-  return after_string && (strncmp(e->text, "invalid token", strlen("invalid token")) == 0 ||
-                          strncmp(e->text, "string or '}' expected", strlen("string or '}' expected")) == 0);
-}
-
 /* Whether the document is JSON, reporting where it is not; *root is then
  * its top-level value. */
 static bool check_json(loader *l, span *root) {
-  /* jansson takes a NUL byte for the end of its input, so it would accept
-   * "{}\0anything": reject them first. */
+  /* A NUL byte ends no JSON text, but some callers' text in C strings. */
   const char *nul = memchr(l->text, '\0', l->len);
   if (nul) {
     span at = {(size_t)(nul - l->text), 1};
     report(l, RULECORE_DIAG_SCHEMA_SYNTAX, at, "invalid JSON: a NUL byte");
     return false;
   }
-  json_error_t e;
-  memset(&e, 0, sizeof e); /* jansson leaves the code unset when it fails early */
-  json_t *doc = json_loadb(l->text, l->len, JSON_DECODE_ANY, &e);
-  if (!doc) {
-    if (json_error_is_nomem(l, &e)) {
-      l->status = RULECORE_ERR_NOMEM;
-    } else if (skip_blank(l, 0) == l->len) {
-      span at = {l->len, 0};
-      report(l, RULECORE_DIAG_SCHEMA_SYNTAX, at,
-             "empty schema document; expected a JSON object ({\"types\": {...}, \"variables\": {...}})");
-    } else {
-      report(l, RULECORE_DIAG_SCHEMA_SYNTAX, json_error_span(l, &e), "invalid JSON: %s", e.text);
-    }
+  if (skip_blank(l, 0) == l->len) {
+    span at = {l->len, 0};
+    report(l, RULECORE_DIAG_SCHEMA_SYNTAX, at,
+           "empty schema document; expected a JSON object ({\"types\": {...}, \"variables\": {...}})");
     return false;
   }
-  json_decref(doc);
+  /* A document that is not an object is told so, whether or not the rest
+   * would be JSON. */
+  size_t top = skip_blank(l, 0);
+  if (l->text[top] != '{') {
+    span v = {top, value_end(l, top) - top};
+    report(l, RULECORE_DIAG_SCHEMA_SYNTAX, v,
+           "a schema document must be a JSON object ({\"types\": {...}, \"variables\": {...}}), not %s",
+           kind_name(l, v));
+    return false;
+  }
+  span at;
+  char msg[480];
+  rulecore_status st = json_check_text(l->text, l->len, &at.off, &at.len, msg, sizeof msg);
+  if (st == RULECORE_ERR_NOMEM) l->status = st;
+  if (st == RULECORE_ERR_SOURCE) report(l, RULECORE_DIAG_SCHEMA_SYNTAX, at, "%s", msg);
+  if (st != RULECORE_OK) return false;
   root->off = skip_blank(l, 0);
   root->len = value_end(l, root->off) - root->off;
   return true;
@@ -427,8 +405,6 @@ static bool check_json(loader *l, span *root) {
 rulecore_status json_load_schema(rulecore_schema *s, const char *text, size_t len, const char *file,
                                  rulecore_diagnostics *d) {
   if (!s || s->frozen || (!text && len)) return RULECORE_ERR_ARGUMENT;
-  /* jansson allocates through our hook; point it there before its first use. */
-  mem_init_libraries();
   loader l = {.s = s, .text = text ? text : "", .len = len, .d = d};
   size_t errors_before = d->errors;
   bool too_large = len > SCHEMA_MAX_BYTES;
@@ -567,6 +543,9 @@ typedef struct ctx {
   pool *pool;
   const rulecore_schema *schema;
   bool typed, computed;
+  bool repeats; /* validate() lets keys repeat (a schema document's) */
+  char *own_scratch; /* without an activation: the scratch buffer */
+  size_t own_scratch_cap;
   bool reals;    /* every number a double: the text holds an integer beyond int64 */
   bool overflow; /* met such an integer while !reals */
   rulecore_status status;
@@ -946,7 +925,16 @@ static char *scratch_for_string(ctx *c, size_t at) {
     string_error(c, at);
     return NULL;
   }
-  char *p = act_scratch(c->a, end - at);
+  size_t need = end - at;
+  char *p;
+  if (c->a) {
+    p = act_scratch(c->a, need);
+  } else if (need <= c->own_scratch_cap) {
+    p = c->own_scratch;
+  } else {
+    p = mem_realloc(c->own_scratch, need);
+    if (p) c->own_scratch = p, c->own_scratch_cap = need;
+  }
   if (!p) ctx_nomem(c);
   return p;
 }
@@ -1346,6 +1334,7 @@ static void validate(ctx *c, bool *big) {
     size_t at = c->p, n;
     const char *k = scan_key(c, &n);
     if (!k) break;
+    if (c->repeats) continue;
     int added = vset_add(&seen, ids[depth - 1], k, n);
     if (added < 0) {
       ctx_nomem(c);
@@ -1359,6 +1348,29 @@ static void validate(ctx *c, bool *big) {
     }
   }
 done:;
+}
+
+static rulecore_status json_check_text(const char *text, size_t len, size_t *err_off, size_t *err_len, char *msg,
+                                       size_t msg_size) {
+  ctx c = {.s = text, .len = len, .repeats = true};
+  bool big;
+  validate(&c, &big);
+  mem_free(c.own_scratch);
+  if (c.status == RULECORE_ERR_SOURCE) {
+    *err_off = c.err_off;
+    *err_len = c.err_len;
+    snprintf(msg, msg_size, "%s", c.msg);
+  }
+  return c.status;
+}
+
+static char *json_decode_into(arena *a, const char *text, size_t len, size_t at, bool *nul) {
+  ctx c = {.s = text, .len = len};
+  size_t n;
+  size_t end = decode_string(&c, at, NULL, &n, nul);
+  char *z = end != at ? arena_alloc(a, n + 1) : NULL;
+  if (z) decode_string(&c, at, z, NULL, NULL);
+  return z;
 }
 
 /* ---- filling ---- */
@@ -1439,13 +1451,14 @@ static bool parse_integer(const char *s, bool is_unsigned, value *out) {
  * ("1.5s") or string; from the token [off, end). */
 static bool text_value(ctx *c, const type *t, uint8_t kind, const char *s, size_t n, size_t off, size_t end,
                        value *out) {
-  char err[128];
+  char err[256];
   if (kind == V_BYTES) {
     size_t cap = n / 4 * 3 + 3, len;
     char *p = ctx_alloc(c, text_size(cap));
     if (!p) return false;
-    if (!value_base64_decode(s, n, (unsigned char *)p, &len)) {
-      ctx_mismatch(c, off, end - off, "not valid base64 for bytes");
+    const char *why = value_base64_decode_strict(s, n, (unsigned char *)p, &len, err, sizeof err);
+    if (why) {
+      ctx_mismatch(c, off, end - off, "not valid base64 for bytes: %s", why);
       return false;
     }
     zero_tail(p, len, cap);
@@ -1529,6 +1542,10 @@ static bool fill_string(ctx *c, const type *t, value *out) {
   value x;
   /* Integers too large for JSON numbers may come as decimal strings. */
   if ((k == TYPE_INT || k == TYPE_UINT) && parse_integer(s, k == TYPE_UINT, &x)) return put(c, t, x, "a string", off, c->p, out);
+  /* JSON has no literal for them: "Infinity", "-Infinity" and "NaN", as
+   * protobuf's JSON mapping and most encoders of doubles write them. */
+  if (k == TYPE_DOUBLE && (strcmp(s, "Infinity") == 0 || strcmp(s, "-Infinity") == 0 || strcmp(s, "NaN") == 0))
+    return put(c, t, v_double(s[0] == 'N' ? NAN : s[0] == '-' ? -INFINITY : INFINITY), "a string", off, c->p, out);
   uint8_t kind = k == TYPE_BYTES ? V_BYTES : k == TYPE_TIMESTAMP ? V_TIMESTAMP : k == TYPE_DURATION ? V_DURATION : V_STRING;
   if (kind == V_STRING) { /* it cannot fit */
     char ts[128];
@@ -2211,6 +2228,9 @@ rulecore_status json_fill_activation(rulecore_activation *a, const char *text, s
   c.typed = style == RULECORE_JSON_TYPED;
   c.computed = computed;
   c.reals = c.overflow = false;
+  c.repeats = false;
+  c.own_scratch = NULL;
+  c.own_scratch_cap = 0;
   c.status = RULECORE_OK;
   c.code = 0;
   c.err_off = c.err_len = 0;

@@ -14,6 +14,7 @@ librulecore_core_la_SOURCES = \
 	%reldir%/type.c %reldir%/type.h \
 	%reldir%/suggest.c %reldir%/suggest.h \
 	%reldir%/schema.c %reldir%/schema.h \
+	%reldir%/strmap.c %reldir%/strmap.h \
 	%reldir%/json.c %reldir%/json.h \
 	%reldir%/check.c %reldir%/check.h %reldir%/overloads.def \
 	%reldir%/regex.c %reldir%/regex.h \

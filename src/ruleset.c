@@ -658,7 +658,9 @@ static rulecore_status ruleset_build(build *B) {
                 bd->name);
       continue;
     }
-    if (schema_declares_variable(rs->schema, bd->name)) {
+    bool shadows;
+    if (schema_declares_variable(rs->schema, bd->name, &shadows) != RULECORE_OK) return RULECORE_ERR_NOMEM;
+    if (shadows) {
       rs_report(b, B->d, &bd->loc, RULECORE_DIAG_DECISION_SHADOWS,
                 "decision '%s' has the name of a variable of the schema: expressions could not tell them apart",
                 bd->name);

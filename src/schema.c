@@ -27,6 +27,7 @@ struct schema_decl {
   const char *spec;   /* DECL_FIELD, DECL_VARIABLE: the type spelling */
   diag_loc loc;       /* line 0 when declared without a position */
   bool computed;      /* DECL_VARIABLE: see schema_declare_computed */
+  bool dup;           /* an earlier declaration has its name (see mark_duplicates) */
   schema_decl *next;
 };
 
@@ -38,6 +39,7 @@ rulecore_schema *schema_ref(rulecore_schema *s) {
 void schema_unref(rulecore_schema *s) {
   if (!s || atomic_fetch_sub(&s->refs, 1) != 1) return;
   arena_release(&s->arena);
+  strmap_release(&s->var_names);
   mem_free(s);
 }
 
@@ -101,11 +103,29 @@ rulecore_status schema_declare_computed(rulecore_schema *s, const char *name, co
   return st;
 }
 
-bool schema_declares_variable(const rulecore_schema *s, const char *name) {
-  if (s->frozen) return schema_variable(s, name) != NULL;
-  for (const schema_decl *x = s->decls; x; x = x->next)
-    if (x->kind == DECL_VARIABLE && strcmp(x->name, name) == 0) return true;
-  return false;
+/* Bring var_names up to date with the declarations: each variable's name
+ * to its first declaration.  Built when first asked for rather than as
+ * declarations come, so that loading a document touches one table at a
+ * time.  False when out of memory. */
+static bool index_variables(rulecore_schema *s) {
+  schema_decl *x = s->var_names_upto ? s->var_names_upto->next : s->decls;
+  for (; x; x = x->next) {
+    if (x->kind == DECL_VARIABLE && !strmap_get(&s->var_names, x->name, NULL) &&
+        !strmap_put(&s->var_names, x->name, x))
+      return false;
+    s->var_names_upto = x;
+  }
+  return true;
+}
+
+rulecore_status schema_declares_variable(rulecore_schema *s, const char *name, bool *declared) {
+  if (s->frozen) {
+    *declared = schema_variable(s, name) != NULL;
+    return RULECORE_OK;
+  }
+  if (!index_variables(s)) return RULECORE_ERR_NOMEM;
+  *declared = strmap_get(&s->var_names, name, NULL) != NULL;
+  return RULECORE_OK;
 }
 
 /* ---- lookups ---- */
@@ -196,6 +216,16 @@ static const type *type_of_ast(spec_ctx *c, const ast_node *n) {
     const type *a0 = type_of_ast(c, n->u.call.args[0]);
     if (!a0) return NULL;
     if (want == 2) {
+      /* CEL's map keys: int, uint, bool, string, or dyn for any of them. */
+      if (a0->kind != TYPE_INT && a0->kind != TYPE_UINT && a0->kind != TYPE_BOOL && a0->kind != TYPE_STRING &&
+          a0->kind != TYPE_DYN && a0->kind != TYPE_PARAM) {
+        buf kb = {0};
+        type_format(&kb, a0);
+        snprintf(c->why, c->why_len, "a map's keys must be int, uint, bool or string (or dyn), not %s",
+                 kb.data && !kb.oom ? kb.data : "that type");
+        buf_release(&kb);
+        return NULL;
+      }
       const type *a1 = type_of_ast(c, n->u.call.args[1]);
       if (!a1) return NULL;
       return type_map(c->a, a0, a1);
@@ -211,6 +241,14 @@ const type *schema_parse_type(const rulecore_schema *s, arena *a, const char *sp
   spec_ctx c = {.s = s, .a = a, .params = params, .why = why_buf, .why_len = why_len};
   why_buf[0] = '\0';
   *why = why_buf;
+  /* A name ("int", "Item"), what most spellings are, resolves as
+   * type_of_ast would resolve it, without parsing.  What does not resolve
+   * is parsed, for the message. */
+  if (syn_is_plain_name(spec)) {
+    const type *t = type_primitive(spec);
+    if (!t) t = schema_record(s, spec);
+    if (t) return t;
+  }
   /* A spelling is one expression: parse it with small limits. */
   syn_limits limits = {.max_source_bytes = 4096, .max_depth = 32};
   rulecore_diagnostics *d = diag_new(1);
@@ -236,15 +274,43 @@ const type *schema_parse_type(const rulecore_schema *s, arena *a, const char *sp
 
 /* ---- freezing ---- */
 
-/* Was x's name declared (as the same kind, on the same record) earlier?
- * Judged by declarations, so a duplicate is reported even when the first
- * one did not resolve. */
-static bool declared_before(const rulecore_schema *s, const schema_decl *x) {
-  for (const schema_decl *y = s->decls; y != x; y = y->next)
-    if (y->kind == x->kind && strcmp(y->name, x->name) == 0 &&
-        (x->kind != DECL_FIELD || strcmp(y->record, x->record) == 0))
-      return true;
-  return false;
+/* Set dup on every declaration whose name an earlier one of the same kind
+ * (on the same record, for a field) has: judged by declarations, so a
+ * duplicate is reported even when the first one did not resolve.  By
+ * hashing (a field by "record\x1ffield"), so n declarations cost O(n).
+ * False when out of memory. */
+static bool mark_duplicates(rulecore_schema *s) {
+  strmap records = {0}, fields = {0};
+  arena keys = {0};
+  bool ok = index_variables(s);
+  for (schema_decl *x = s->decls; ok && x; x = x->next) {
+    if (x->kind == DECL_VARIABLE) { /* var_names holds each name's first declaration */
+      x->dup = strmap_get(&s->var_names, x->name, NULL) != x;
+      continue;
+    }
+    strmap *m = x->kind == DECL_RECORD ? &records : &fields;
+    const char *key = x->name;
+    if (x->kind == DECL_FIELD) {
+      size_t nr = strlen(x->record), nf = strlen(x->name);
+      char *k = arena_alloc(&keys, nr + nf + 2);
+      if (!k) {
+        ok = false;
+        break;
+      }
+      memcpy(k, x->record, nr);
+      k[nr] = '\x1f';
+      memcpy(k + nr + 1, x->name, nf + 1);
+      key = k;
+    }
+    bool seen;
+    strmap_get(m, key, &seen);
+    x->dup = seen;
+    if (!seen && !strmap_put(m, key, x)) ok = false;
+  }
+  strmap_release(&records);
+  strmap_release(&fields);
+  arena_release(&keys);
+  return ok;
 }
 
 /* Can an expression name it?  A field: an identifier, or what a field
@@ -291,7 +357,7 @@ rulecore_status schema_freeze(rulecore_schema *s, rulecore_diagnostics *d) {
   }
   s->records = nrec ? arena_alloc(&s->arena, nrec * sizeof *s->records) : NULL;
   s->vars = nvar ? arena_alloc(&s->arena, nvar * sizeof *s->vars) : NULL;
-  if ((nrec && !s->records) || (nvar && !s->vars)) return RULECORE_ERR_NOMEM;
+  if ((nrec && !s->records) || (nvar && !s->vars) || !mark_duplicates(s)) return RULECORE_ERR_NOMEM;
 
   /* 1. Record types, without fields yet. */
   for (schema_decl *x = s->decls; x; x = x->next) {
@@ -307,10 +373,7 @@ rulecore_status schema_freeze(rulecore_schema *s, rulecore_diagnostics *d) {
                   "'%s' is a built-in type and cannot be declared", x->name);
       continue;
     }
-    bool dup = false;
-    for (uint32_t i = 0; i < s->nrecords; i++)
-      if (strcmp(s->records[i]->name, x->name) == 0) dup = true;
-    if (dup) {
+    if (x->dup) {
       diag_add_at(d, loc, RULECORE_SEVERITY_ERROR, RULECORE_DIAG_SCHEMA_DUPLICATE, "type '%s' is declared twice",
                   x->name);
       continue;
@@ -339,6 +402,9 @@ rulecore_status schema_freeze(rulecore_schema *s, rulecore_diagnostics *d) {
   }
   char why[160];
   const char *whyp;
+  /* Spellings resolved so far: generated schemas repeat a few ("list(Item)")
+   * thousands of times, and a spelling that is not a plain name is parsed. */
+  strmap specs = {0};
   for (schema_decl *x = s->decls; x; x = x->next) {
     if (x->kind == DECL_RECORD) continue;
     const diag_loc *loc = x->loc.line ? &x->loc : NULL;
@@ -349,14 +415,20 @@ rulecore_status schema_freeze(rulecore_schema *s, rulecore_diagnostics *d) {
                                            : "letters, digits, '_', '.', '-', '/' and spaces");
       continue;
     }
-    const type *ft = schema_parse_type(s, &s->arena, x->spec, false, &whyp, why, sizeof why);
+    const type *ft = strmap_get(&specs, x->spec, NULL);
     if (!ft) {
-      if (strcmp(why, "out of memory") == 0) return RULECORE_ERR_NOMEM;
+      ft = schema_parse_type(s, &s->arena, x->spec, false, &whyp, why, sizeof why);
+      if ((ft && !strmap_put(&specs, x->spec, ft)) || (!ft && strcmp(why, "out of memory") == 0)) {
+        strmap_release(&specs);
+        return RULECORE_ERR_NOMEM;
+      }
+    }
+    if (!ft) {
       diag_add_at(d, loc, RULECORE_SEVERITY_ERROR, RULECORE_DIAG_SCHEMA_UNKNOWN_TYPE, "%s '%s': %s",
                   loc_kind_name(x->kind), x->name, whyp);
     }
     if (x->kind == DECL_VARIABLE) {
-      if (declared_before(s, x)) {
+      if (x->dup) {
         diag_add_at(d, loc, RULECORE_SEVERITY_ERROR, RULECORE_DIAG_SCHEMA_DUPLICATE, "variable '%s' is declared twice",
                     x->name);
         ft = NULL;
@@ -376,7 +448,7 @@ rulecore_status schema_freeze(rulecore_schema *s, rulecore_diagnostics *d) {
                   "field '%s' is declared on '%s', which is not a declared type", x->name, x->record);
       continue;
     }
-    if (declared_before(s, x)) {
+    if (x->dup) {
       diag_add_at(d, loc, RULECORE_SEVERITY_ERROR, RULECORE_DIAG_SCHEMA_DUPLICATE,
                   "field '%s' of type '%s' is declared twice", x->name, r->name);
       continue;
@@ -387,6 +459,7 @@ rulecore_status schema_freeze(rulecore_schema *s, rulecore_diagnostics *d) {
     f->type = ft;
     f->index = r->nfields++;
   }
+  strmap_release(&specs);
   for (uint32_t i = 0; i < s->nrecords; i++)
     if (s->records[i]->nfields)
       qsort((record_field *)s->records[i]->fields, s->records[i]->nfields, sizeof(record_field), cmp_field);

@@ -17,6 +17,7 @@
 
 #include "diag.h"
 #include "internal.h"
+#include "strmap.h"
 #include "mem.h"
 #include "type.h"
 
@@ -34,8 +35,11 @@ struct rulecore_schema {
   bool frozen;
   bool failed; /* freezing reported errors: the schema cannot be used */
   arena arena; /* everything below lives here */
-  /* Declarations, in order, until frozen. */
+  /* Declarations, in order, until frozen, and the variables' names among
+   * them (to schema_decl), so that asking for one costs no scan. */
   schema_decl *decls, *last_decl;
+  strmap var_names;
+  schema_decl *var_names_upto; /* the last declaration var_names has seen */
   /* copy_loc's last copies, and the caller's pointers they came from. */
   const char *last_file, *last_file_src, *last_line, *last_line_src;
   size_t last_line_len;
@@ -63,8 +67,10 @@ INTERNAL rulecore_status schema_declare_variable(rulecore_schema *s, const char 
  * (rulecore_schema_slot and JSON contexts refuse it). */
 INTERNAL rulecore_status schema_declare_computed(rulecore_schema *s, const char *name, const char *spec,
                                                  const diag_loc *loc);
-/* Whether a variable named name is declared (frozen or not). */
-INTERNAL bool schema_declares_variable(const rulecore_schema *s, const char *name);
+/* Whether a variable named name is declared (frozen or not), into
+ * *declared: RULECORE_OK or RULECORE_ERR_NOMEM (an unfrozen schema indexes
+ * its declarations on the first question). */
+INTERNAL rulecore_status schema_declares_variable(rulecore_schema *s, const char *name, bool *declared);
 
 /* Resolve every declaration and make the schema immutable, reporting into
  * d.  RULECORE_OK, RULECORE_ERR_SOURCE (errors in d; the schema stays

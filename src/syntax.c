@@ -422,6 +422,26 @@ static void check_name(lower_ctx *c, TSNode ident, const char *name, bool as_var
            "'%s' is a reserved word and cannot name a variable or function", name);
 }
 
+bool syn_is_plain_name(const char *name) {
+  const char *p = name;
+  for (bool first = true;; first = false) {
+    const char *start = p;
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '_')) return false;
+    while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_') p++;
+    char word[16];
+    size_t len = (size_t)(p - start);
+    if (len < sizeof word) {
+      memcpy(word, start, len);
+      word[len] = '\0';
+      if (in_list(word, keywords, ARRAY_LEN(keywords)) ||
+          (first && in_list(word, reserved_words, ARRAY_LEN(reserved_words))))
+        return false;
+    }
+    if (*p == '\0') return true;
+    if (*p++ != '.') return false;
+  }
+}
+
 static TSNode field(TSNode n, int f) { return ts_node_child_by_field_id(n, fields[f]); }
 
 /* The children of n under the fields f[0..k), the first under each or a

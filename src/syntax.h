@@ -23,4 +23,9 @@ typedef struct syn_limits {
 INTERNAL rulecore_status syn_parse(const syn_limits *limits, const char *text, size_t len, const char *file, ast *t,
                                    rulecore_diagnostics *d);
 
+/* Whether name is a dotted name the parser reads as one: identifiers
+ * joined by '.', none a keyword, the first not a reserved word.  What a
+ * type spelling usually is, recognised without parsing. */
+INTERNAL bool syn_is_plain_name(const char *name);
+
 #endif

@@ -345,6 +345,69 @@ bool value_base64_decode(const char *s, size_t len, unsigned char *out, size_t *
   return true;
 }
 
+static int b64_digit(char c, bool url) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == (url ? '-' : '+')) return 62;
+  if (c == (url ? '_' : '/')) return 63;
+  return -1;
+}
+
+const char *value_base64_decode_strict(const char *s, size_t len, unsigned char *out, size_t *n, char *why,
+                                       size_t why_size) {
+  /* Which form: '+', '/' or '=' make it the standard one, which must be
+   * padded; else it is read as the URL-safe one (a text of neither's
+   * special characters is both). */
+  bool url = !memchr(s, '+', len) && !memchr(s, '/', len) && !memchr(s, '=', len);
+  size_t data = len;
+  if (!url) {
+    if (len % 4) {
+      snprintf(why, why_size,
+               "standard base64 (with '+', '/' or '=') of %zu characters: it must be padded with '=' to a multiple "
+               "of 4",
+               len);
+      return why;
+    }
+    while (data > 0 && len - data < 2 && s[data - 1] == '=') data--;
+  } else if (len % 4 == 1) {
+    snprintf(why, why_size, "base64 of %zu character%s: one too many or too few (4k + 1 characters encode nothing)", len, len == 1 ? "" : "s");
+    return why;
+  }
+  uint32_t acc = 0;
+  int bits = 0;
+  size_t k = 0;
+  for (size_t i = 0; i < data; i++) {
+    int d = b64_digit(s[i], url);
+    if (d < 0) {
+      if (s[i] == '=')
+        snprintf(why, why_size, "'=' at character %zu: padding only ends standard base64", i + 1);
+      else if (!url && (s[i] == '-' || s[i] == '_'))
+        snprintf(why, why_size,
+                 "'%c' at character %zu in standard base64 (URL-safe base64 has '-' and '_' for '+' and '/', and no "
+                 "padding)",
+                 s[i], i + 1);
+      else if ((unsigned char)s[i] >= 0x20 && (unsigned char)s[i] < 0x7f)
+        snprintf(why, why_size, "'%c' at character %zu is not a base64 character", s[i], i + 1);
+      else
+        snprintf(why, why_size, "byte 0x%02x at character %zu is not a base64 character", (unsigned char)s[i], i + 1);
+      return why;
+    }
+    acc = (acc << 6) | (uint32_t)d;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[k++] = (unsigned char)(acc >> bits);
+    }
+  }
+  if (acc & ((1u << bits) - 1)) {
+    snprintf(why, why_size, "the last base64 character leaves bits set that encode nothing (not canonical base64)");
+    return why;
+  }
+  *n = k;
+  return NULL;
+}
+
 static void render_text(buf *b, value v);
 
 /* An opaque value's string form: as the call making it (text), or as a

@@ -170,6 +170,13 @@ INTERNAL void value_render(buf *b, value v, rulecore_format format);
  * *n receives the length written to out (at least len * 3 / 4 bytes). */
 INTERNAL void value_base64_encode(buf *b, const unsigned char *s, size_t n);
 INTERNAL bool value_base64_decode(const char *s, size_t len, unsigned char *out, size_t *n);
+/* The strict reading, for bytes in contexts (RFC 4648): the standard
+ * alphabet ('+', '/') padded with '=' to a multiple of 4 characters, or
+ * the URL-safe alphabet ('-', '_') without padding; never a mix; unused
+ * bits zero.  NULL when s is that, else why not (a message naming the
+ * offending character). */
+INTERNAL const char *value_base64_decode_strict(const char *s, size_t len, unsigned char *out, size_t *n,
+                                                char *why, size_t why_size);
 
 /* Format a double as CEL and JSON print it: the shortest text that reads
  * back as the same double. */

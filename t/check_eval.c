@@ -1540,6 +1540,67 @@ START_TEST(test_json_plain) {
 }
 END_TEST
 
+/* Doubles JSON has no literal for, as protobuf's JSON mapping writes them;
+ * only where a double is declared (elsewhere they are strings). */
+START_TEST(test_json_plain_nonfinite) {
+  assert_json_ok("{\"d\": \"Infinity\"}", RULECORE_JSON_PLAIN);
+  assert_run("d > 1e308 && d == d", "true");
+  assert_json_ok("{\"d\": \"-Infinity\"}", RULECORE_JSON_PLAIN);
+  assert_run("d < -1e308", "true");
+  assert_json_ok("{\"d\": \"NaN\"}", RULECORE_JSON_PLAIN);
+  assert_run("d != d", "true");
+  assert_json_ok("{\"s\": \"NaN\"}", RULECORE_JSON_PLAIN);
+  assert_run("s", "\"NaN\"");
+  static const char *const refused[] = {"{\"d\": \"inf\"}", "{\"d\": \"nan\"}", "{\"d\": \"+Infinity\"}",
+                                        "{\"d\": \"Infinity \"}", "{\"i\": \"NaN\"}"};
+  for (int k = 0; k < (int)LEN(refused); k++) {
+    fill_result f = set_json(refused[k], RULECORE_JSON_PLAIN);
+    ck_assert_msg(f.status == RULECORE_ERR_SOURCE && f.code == RULECORE_DIAG_CONTEXT_MISMATCH, "%s: %d %s",
+                  refused[k], (int)f.status, f.message);
+  }
+}
+END_TEST
+
+/* Bytes: standard base64 padded, or URL-safe base64 unpadded; nothing
+ * else, each refusal saying why. */
+START_TEST(test_json_strict_base64) {
+  static const struct {
+    const char *b64, *bytes;
+  } ok[] = {
+      {"", "b\"\""}, {"AP8=", "b\"\\x00\\xff\""}, {"aGk=", "b\"hi\""}, {"aGk", "b\"hi\""},
+      {"aGVsbG8=", "b\"hello\""}, {"aGVsbG8", "b\"hello\""}, {"-_8", "b\"\\xfb\\xff\""}, {"+/8=", "b\"\\xfb\\xff\""},
+      {"AAAA", "b\"\\x00\\x00\\x00\""},
+      {"AP8", "b\"\\x00\\xff\""}, /* neither alphabet's own characters: read as URL-safe */
+  };
+  for (int k = 0; k < (int)LEN(ok); k++) {
+    char json[64];
+    snprintf(json, sizeof json, "{\"by\": \"%s\"}", ok[k].b64);
+    assert_json_ok(json, RULECORE_JSON_PLAIN);
+    assert_run("by", ok[k].bytes);
+  }
+  static const struct {
+    const char *b64, *why;
+  } bad[] = {
+      {"+/8", "padded with '=' to a multiple of 4"},     /* standard characters, no padding */
+      {"-_8=", "'-' at character 1 in standard base64"}, /* URL-safe characters with padding */
+      {"a+_=", "'_' at character 3 in standard base64"}, /* the two alphabets mixed */
+      {"aGk==", "padded with '=' to a multiple of 4"},  /* too much padding */
+      {"a===", "'=' at character 2"},
+      {"aGl=", "not canonical"},                          /* bits left over */
+      {"aGVsb", "one too many or too few"},
+      {"aG k", "' ' at character 3 is not a base64 character"},
+  };
+  for (int k = 0; k < (int)LEN(bad); k++) {
+    char json[64];
+    snprintf(json, sizeof json, "{\"by\": \"%s\"}", bad[k].b64);
+    fill_result f = set_json(json, RULECORE_JSON_PLAIN);
+    ck_assert_msg(f.status == RULECORE_ERR_SOURCE && f.code == RULECORE_DIAG_CONTEXT_MISMATCH, "%s: %d %s", json,
+                  (int)f.status, f.message);
+    ck_assert_msg(strstr(f.message, bad[k].why), "%s: \"%s\" does not say \"%s\"", json, f.message, bad[k].why);
+  }
+}
+END_TEST
+
 START_TEST(test_json_typed) {
   assert_json_ok("{\"i\": {\"int\": \"-9223372036854775808\"}, \"u\": {\"uint\": \"18446744073709551615\"},\n"
                  " \"d\": {\"double\": 1.5}, \"s\": {\"string\": \"x\"}, \"by\": {\"bytes\": \"AP8=\"},\n"
@@ -3020,6 +3081,8 @@ Suite *suite_eval(void) {
   tc = tcase_create("rulecore_activation_set_json");
   tcase_add_checked_fixture(tc, user_setup, user_teardown);
   tcase_add_test(tc, test_json_plain);
+  tcase_add_test(tc, test_json_plain_nonfinite);
+  tcase_add_test(tc, test_json_strict_base64);
   tcase_add_loop_test(tc, test_json_plain_big_numbers, 0, (int)LEN(big_numbers));
   tcase_add_test(tc, test_json_plain_int_too_big);
   tcase_add_test(tc, test_json_typed);
