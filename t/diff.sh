@@ -37,6 +37,19 @@ expect "one ruleset is a usage error" 2 'diff needs two rulesets'
 status=$?
 expect "no --cases is a usage error" 2 'diff needs --cases'
 
+# the README's example: a proposed change to the flagship ruleset (the large
+# scale's QPS bound, 5000 -> 2000) over recorded contexts
+cp -r "$top_srcdir/rules/architecture" "$dir/proposal"
+chmod -R u+w "$dir/proposal"
+sed 's/^    qps = 5000, /    qps = 2000, /' "$top_srcdir/rules/architecture/lib/figures.lua" >"$dir/proposal/lib/figures.lua"
+"$RULEC" diff "$top_srcdir/rules/architecture" "$dir/proposal" \
+  --cases "$top_srcdir/t/contexts/architecture-cases.jsonl" >"$dir/out" 2>&1
+status=$?
+expect "the flagship's change: cases counted" 0 ': 8 cases, 3 changed$'
+expect "the flagship's change: from what to what, by which rules" 0 \
+  '^  "medium" (rule scale-medium) -> "large" (rule scale-large): 3 cases, e.g. .*architecture-cases.jsonl:4,'
+expect "the flagship's change: what did not change" 0 '^unchanged: team_level devops_level'
+
 # the decision log round trip: written by rulec eval --cases --log, replayed by diff
 "$RULEC" eval "$top_srcdir/t/rulesets/pricing" --cases "$cases" --log "$dir/log.jsonl" >/dev/null 2>&1
 if [ "$(grep -c . "$dir/log.jsonl")" -eq 5 ]; then ok "eval --cases --log: one record per case evaluated"
