@@ -248,6 +248,18 @@ static void lex_long(lexbuf *lb, const char *s, size_t i, size_t end) {
   }
 }
 
+/* Literals by (length, text), then offset. */
+static int cmp_text(uint32_t len, const char *text, const rs_literal *l) {
+  if (len != l->len) return len < l->len ? -1 : 1;
+  return memcmp(text, l->text, len);
+}
+static int cmp_lit_text(const void *a, const void *b) {
+  const rs_literal *x = *(rs_literal *const *)a, *y = *(rs_literal *const *)b;
+  int c = cmp_text(x->len, x->text, y);
+  if (c) return c;
+  return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
 typedef RS_VEC(rs_literal) lit_vec;
 
 /* Record the literal decoded into lb (then emptied), whose closing
@@ -337,6 +349,10 @@ static bool lex_file(host *h, rs_file *f) {
   if (v.n) memcpy(f->lits, v.items, v.n * sizeof *f->lits);
   f->nlits = v.n;
   mem_free(v.items);
+  f->lits_by_text = v.n ? arena_alloc(&h->b->arena, v.n * sizeof *f->lits_by_text) : NULL;
+  if (v.n && !f->lits_by_text) return false;
+  for (uint32_t k = 0; k < f->nlits; k++) f->lits_by_text[k] = &f->lits[k];
+  if (f->nlits) qsort(f->lits_by_text, f->nlits, sizeof *f->lits_by_text, cmp_lit_text);
   return true;
 }
 
@@ -474,31 +490,55 @@ static void call_loc(lua_State *L, rs_loc *loc) {
 
 /* Find the literal s[0..n) was written as, near the call at `at`, and
  * claim it (see the header comment). */
+/* The literals of f whose text is s[0..n): [*first, *end) of
+ * f->lits_by_text, in source order. */
+static void literals_with_text(const rs_file *f, const char *s, size_t n, uint32_t *first, uint32_t *end) {
+  uint32_t lo = 0, hi = f->nlits;
+  while (lo < hi) { /* the first not below */
+    uint32_t mid = lo + (hi - lo) / 2;
+    if (cmp_text((uint32_t)n, s, f->lits_by_text[mid]) > 0) lo = mid + 1;
+    else hi = mid;
+  }
+  *first = lo;
+  hi = f->nlits;
+  while (lo < hi) { /* the first above */
+    uint32_t mid = lo + (hi - lo) / 2;
+    if (cmp_text((uint32_t)n, s, f->lits_by_text[mid]) >= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  *end = lo;
+}
+
+/* The literal a declared string s[0..n) was written as: in at's file, the
+ * first unclaimed one from at's line on, else one claimed already there,
+ * else the last before it; else the first in any file.  Binary searches
+ * of the literals sorted by text, so a generated file of ten thousand
+ * rules does not scan its literals per expression. */
 static const rs_literal *find_literal(host *h, const rs_loc *at, const char *s, size_t n) {
   rs_builder *b = h->b;
   rs_literal *best = NULL;
+  if (n > UINT32_MAX) return NULL;
   if (at->file < b->files.n) {
     rs_file *f = &b->files.items[at->file];
     size_t start = at->line ? f->src.line_starts[at->line - 1] : 0;
-    rs_literal *claimed = NULL, *before = NULL;
-    for (uint32_t i = 0; i < f->nlits; i++) {
-      rs_literal *l = &f->lits[i];
-      if (l->len != n || memcmp(l->text, s, n) != 0) continue;
-      if (l->offset < start) {
-        before = l;
-      } else if (!l->claimed) {
-        best = l;
-        break;
-      } else if (!claimed) {
-        claimed = l;
-      }
+    uint32_t first, end;
+    literals_with_text(f, s, n, &first, &end);
+    uint32_t lo = first, hi = end;
+    while (lo < hi) { /* the first at or after start */
+      uint32_t mid = lo + (hi - lo) / 2;
+      if (f->lits_by_text[mid]->offset < start) lo = mid + 1;
+      else hi = mid;
     }
-    if (!best) best = claimed ? claimed : before;
+    for (uint32_t i = lo; i < end && !best; i++)
+      if (!f->lits_by_text[i]->claimed) best = f->lits_by_text[i];
+    if (!best && lo < end) best = f->lits_by_text[lo]; /* claimed already */
+    if (!best && lo > first) best = f->lits_by_text[lo - 1];
   }
   for (uint32_t k = 0; !best && k < b->files.n; k++) {
     rs_file *f = &b->files.items[k];
-    for (uint32_t i = 0; i < f->nlits && !best; i++)
-      if (f->lits[i].len == n && memcmp(f->lits[i].text, s, n) == 0) best = &f->lits[i];
+    uint32_t first, end;
+    literals_with_text(f, s, n, &first, &end);
+    if (first < end) best = f->lits_by_text[first];
   }
   if (best) best->claimed = true;
   return best;

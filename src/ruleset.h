@@ -33,6 +33,7 @@ typedef struct rs_file {
   source src;    /* line index, for positions */
   bool lua;      /* a rule file (its string literals are indexed) */
   struct rs_literal *lits; /* lua: its string literals, in source order */
+  struct rs_literal **lits_by_text; /* the same by (length, text, offset), for finding one */
   uint32_t nlits;
 } rs_file;
 
