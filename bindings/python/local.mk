@@ -15,4 +15,5 @@ EXTRA_DIST += bindings/python/README.md bindings/python/pyproject.toml \
 	bindings/python/rulecore/_values.py bindings/python/rulecore/py.typed \
 	bindings/python/tests/__init__.py bindings/python/tests/helpers.py \
 	bindings/python/tests/tap.py bindings/python/tests/test_expressions.py \
-	bindings/python/tests/test_rulesets.py bindings/python/tests/test_watch.py
+	bindings/python/tests/test_rulesets.py bindings/python/tests/test_watch.py \
+	bindings/python/tests/test_traceability.py

@@ -28,6 +28,9 @@ if [ "${RULECORE_ASAN:-}" = yes ] || { command -v ldd >/dev/null 2>&1 && ldd "$l
   export LD_PRELOAD ASAN_OPTIONS
 fi
 RULECORE_LIBRARY=$lib
+# rulec, for the test that replays a log written from Python
+RULEC=${RULEC:-$(cd "$top_builddir" && pwd)/rulec}
+export RULEC
 PYTHONPATH=$top_srcdir/bindings/python${PYTHONPATH:+:$PYTHONPATH}
 PYTHONDONTWRITEBYTECODE=1
 export RULECORE_LIBRARY PYTHONPATH PYTHONDONTWRITEBYTECODE top_srcdir

@@ -768,15 +768,29 @@ class Decisions(Mapping[str, Any]):
     - ``d.violations``: the failed validations (list of Violation)
     - ``d.revision``: the revision of the ruleset that decided
     - ``d.ok``: no decision failed and no validation of severity error failed
+    - ``d.explanation`` (``decide(..., explain=True)`` only, else None): why,
+      as ``rulec eval --explain`` prints it: every rule tried in priority
+      order with the values of the sub-expressions that decided it;
+      ``d.trace`` is the same as data (the C API's JSON trace, parsed)
     """
 
-    __slots__ = ("revision", "violations", "_d")
+    __slots__ = ("revision", "violations", "_d", "explanation", "_trace")
 
-    def __init__(self, doc: Mapping[str, Any]) -> None:
+    def __init__(self, doc: Mapping[str, Any], explanation: str | None = None, trace: str | None = None) -> None:
         self.revision: str = doc.get("revision", "")
         self.violations: list[Violation] = [Violation(v["id"], v["message"], v["severity"])
                                             for v in doc.get("violations", ())]
         self._d: dict[str, Mapping[str, Any]] = doc.get("decisions", {})
+        self.explanation: str | None = explanation
+        self._trace = trace
+
+    @property
+    def trace(self) -> dict[str, Any] | None:
+        """The explained evaluation as data: {"revision", "decisions": [{"name",
+        "outcome", "value", "rule", "rules": [{"id", "status", "when": tree...}]}],
+        "validations": [...]}, each expression a tree of "expr", "value",
+        "decided_by", "parts" (see rulecore_decisions_explain)."""
+        return None if self._trace is None else _loads(self._trace)
 
     def __getitem__(self, name: str) -> Any:
         e = self._d[name]
@@ -868,7 +882,7 @@ class _Evaluator(_Pooled):
         return arr, len(key)
 
     def _run(self, rs: int, schema: Schema, s: _Scratch, context: Any, variables: Mapping[str, Any],
-             names: Any, n: int) -> Decisions:
+             names: Any, n: int, explain: bool = False) -> Decisions:
         if type(context) is Context:
             if context._sp != schema._ptr:
                 self._foreign_context(context, schema)
@@ -878,7 +892,16 @@ class _Evaluator(_Pooled):
         else:
             a = self._activation(s, schema)
             _fill_all(a, schema, context, variables)
-        st = _ruleset_eval(rs, a, names, n, s.out)
+        if explain:
+            lib.rulecore_decisions_set_explain(s.out, True)
+            try:
+                return self._decisions(_ruleset_eval(rs, a, names, n, s.out), s, names, n, True)
+            finally:  # the pooled decisions goes back untraced
+                lib.rulecore_decisions_set_explain(s.out, False)
+        return self._decisions(_ruleset_eval(rs, a, names, n, s.out), s, names, n, False)
+
+    @staticmethod
+    def _decisions(st: int, s: _Scratch, names: Any, n: int, explain: bool) -> Decisions:
         if st:
             if st == _lib.ERR_ARGUMENT and n:
                 raise KeyError(f"rulecore: unknown decision among {list(names)!r}")  # type: ignore[arg-type]
@@ -892,10 +915,71 @@ class _Evaluator(_Pooled):
             text = _string_at(p)
         finally:
             _rfree(p)
-        return Decisions(_loads(text))
+        if not explain:
+            return Decisions(_loads(text))
+        color = 0  # text for a log or a notebook, not a terminal
+        return Decisions(_loads(text), _lib.take_string(lib.rulecore_decisions_explain(s.out, _lib.FORMAT_TEXT, color)),
+                         _lib.take_string(lib.rulecore_decisions_explain(s.out, _lib.FORMAT_JSON, 0)))
+
+    # Metrics and the decision log: the C functions differ between a
+    # ruleset and a watch (which keeps them across reloads).
+    _c_enable_metrics: Any
+    _c_metrics: Any
+    _c_set_log: Any
+
+    def enable_metrics(self) -> None:
+        """Count every evaluation from now on (evaluations, errors by kind, each
+        decision's outcomes, each rule's matches, failed validations, a latency
+        histogram): lock-free counters, a few increments per evaluation."""
+        st = type(self)._c_enable_metrics(self._live())
+        if st:
+            raise _status_error(st, "enable_metrics")
+
+    def metrics(self) -> str:
+        """The counts in Prometheus's text exposition format (what a /metrics
+        endpoint serves); all zero until enable_metrics()."""
+        text = _lib.take_string(type(self)._c_metrics(self._live()))
+        if text is None:
+            raise MemoryError("rulecore: out of memory")
+        return text
+
+    def set_log(self, sink: Callable[[dict[str, Any]], Any] | None, *, digest: bool = False) -> None:
+        """Send one record per evaluation to sink(record: dict): its id, time,
+        revision, the rules' git commit, the input (or with digest=True its
+        SHA-256 only), the decisions with their winning rules, the failed
+        validations and the duration.  A log replays: ``rulec diff OLD NEW
+        --cases LOG.jsonl`` reads such records written one JSON per line.
+
+        sink runs ON THE EVALUATING THREAD (from many threads at once when
+        they decide concurrently; ctypes takes the GIL), so it must be
+        thread-safe and quick; exceptions it raises are printed and ignored.
+        None removes it.  Every sink ever set stays referenced for the life
+        of the process: an evaluation in flight may still call the one set
+        before, and a version a watch served may outlive the watch.
+        """
+        cb = _lib.LOG_FN()  # NULL: no sink
+        if sink is not None:
+            cb = _lib.LOG_FN(_log_callback(sink))
+            _LOG_SINKS.append(cb)
+        st = type(self)._c_set_log(self._live(), cb, None, _lib.LOG_INPUT_DIGEST if digest else 0)
+        if st:
+            raise _status_error(st, "set_log")
 
     def _foreign_context(self, context: Context, schema: Schema) -> None:
         raise Error("rulecore: this Context was made for another schema", _lib.ERR_ARGUMENT)
+
+
+_LOG_SINKS: list[Any] = []  # see _Evaluator.set_log
+
+
+def _log_callback(sink: Callable[[dict[str, Any]], Any]) -> Callable[[Any, int, int], None]:
+    def cb(user: Any, record: int, length: int) -> None:
+        try:
+            sink(_loads(_string_at(record, length)))
+        except BaseException:  # never unwind into C
+            import traceback
+            traceback.print_exc()
+    return cb
 
 
 class Ruleset(_Evaluator):
@@ -903,6 +987,10 @@ class Ruleset(_Evaluator):
 
     Immutable and thread-safe: any number of threads may decide at once.
     """
+
+    _c_enable_metrics = lib.rulecore_ruleset_enable_metrics
+    _c_metrics = lib.rulecore_ruleset_metrics
+    _c_set_log = lib.rulecore_ruleset_set_log
 
     def __init__(self, path: str | os.PathLike[str] | None = None, *, cost_limit: int | None = None,
                  load_memory: int | None = None, load_instructions: int | None = None) -> None:
@@ -941,6 +1029,12 @@ class Ruleset(_Evaluator):
     def revision(self) -> str:
         """SHA-256 (hex) of every file the load read."""
         return lib.rulecore_ruleset_revision(self._live()).decode()
+
+    @property
+    def commit(self) -> str | None:
+        """The git commit of the work tree holding the rule files when they
+        loaded (None outside one); uncommitted changes show in the revision."""
+        return _s(lib.rulecore_ruleset_commit(self._live()))
 
     @property
     def decisions(self) -> list[DecisionInfo]:
@@ -1005,12 +1099,14 @@ class Ruleset(_Evaluator):
         return Context(self.schema, data, **variables)
 
     def decide(self, context: Context | Mapping[str, Any] | Any = None, /, names: Sequence[str] | str | None = None,
-               **variables: Any) -> Decisions:
+               *, explain: bool = False, **variables: Any) -> Decisions:
         """Evaluate every decision (or those in names, and what they read).
 
         context: a Context, a mapping of variables (dicts, lists, dataclasses...),
         or keywords.  Unknown names raise KeyError; a context that does not fit
-        the schema raises ContextError.
+        the schema raises ContextError.  explain: also trace why (see
+        Decisions.explanation and .trace); the first explained call compiles
+        a traced copy of the rules, later ones cost a few times an untraced one.
         """
         rs = self._ptr or self._live()
         arr, n = self._names(names) if names is not None else (None, 0)
@@ -1019,7 +1115,7 @@ class Ruleset(_Evaluator):
         except IndexError:
             s = self._scratch()
         try:
-            return self._run(rs, self._schema or self.schema, s, context, variables, arr, n)
+            return self._run(rs, self._schema or self.schema, s, context, variables, arr, n, explain)
         finally:
             self._pool.append(s)
 
@@ -1094,7 +1190,15 @@ class WatchedRuleset(_Evaluator):
     THE WATCH'S THREAD (ctypes takes the GIL for it), or on the thread
     calling ``reload()``.  Keep it short; exceptions it raises are printed
     and ignored; it must not close the watch.
+
+    enable_metrics() and set_log() apply to every version the watch serves,
+    now and after each reload; metrics() adds the watch's own counts
+    (reloads by outcome, last reload and swap times).
     """
+
+    _c_enable_metrics = lib.rulecore_watch_enable_metrics
+    _c_metrics = lib.rulecore_watch_metrics
+    _c_set_log = lib.rulecore_watch_set_log
 
     def __init__(self, path: str | os.PathLike[str], *, debounce_ms: int = 0, poll_ms: int = 0,
                  poll: bool = False, on_reload: Callable[[ReloadEvent], Any] | None = None,
@@ -1206,7 +1310,7 @@ class WatchedRuleset(_Evaluator):
         context._rebind(schema)
 
     def decide(self, context: Context | Mapping[str, Any] | Any = None, /, names: Sequence[str] | str | None = None,
-               **variables: Any) -> Decisions:
+               *, explain: bool = False, **variables: Any) -> Decisions:
         """As Ruleset.decide, on the version serving at the call."""
         w = self._ptr or self._live()
         arr, n = self._names(names) if names is not None else (None, 0)
@@ -1216,7 +1320,7 @@ class WatchedRuleset(_Evaluator):
             s = self._scratch()
         rs = lib.rulecore_watch_acquire(w)
         try:
-            return self._run(rs, self._schema_of(rs), s, context, variables, arr, n)
+            return self._run(rs, self._schema_of(rs), s, context, variables, arr, n, explain)
         finally:
             lib.rulecore_watch_release(w, rs)
             self._pool.append(s)

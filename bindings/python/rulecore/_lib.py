@@ -35,6 +35,9 @@ class WatchStatus(Structure):
 
 #: void (*)(void *user, rulecore_reload_outcome, const char *revision, const rulecore_diagnostics *)
 RELOAD_FN = CFUNCTYPE(None, c_void_p, c_int, c_char_p, c_void_p)
+#: void (*)(void *user, const char *record, size_t length): the decision log's sink.
+#: The record is not NUL-terminated: taken as a pointer, read with string_at.
+LOG_FN = CFUNCTYPE(None, c_void_p, c_void_p, c_size_t)
 
 
 def _load() -> ctypes.CDLL:
@@ -152,6 +155,10 @@ _PROTOTYPES = [
     ("rulecore_ruleset_validation_id", c_char_p, [_p, c_size_t]),
     ("rulecore_ruleset_validation_severity", c_int, [_p, c_size_t]),
     ("rulecore_ruleset_eval", _status, [_p, _p, POINTER(c_char_p), c_size_t, _p]),
+    ("rulecore_ruleset_commit", c_char_p, [_p]),
+    ("rulecore_ruleset_enable_metrics", _status, [_p]),
+    ("rulecore_ruleset_metrics", _p, [_p]),
+    ("rulecore_ruleset_set_log", _status, [_p, LOG_FN, _p, ctypes.c_uint]),
     ("rulecore_ruleset_test_count", c_size_t, [_p]),
     ("rulecore_ruleset_test_name", c_char_p, [_p, c_size_t]),
     ("rulecore_ruleset_test_run", _status, [_p, c_size_t, _p, POINTER(c_int), POINTER(_p)]),
@@ -165,6 +172,8 @@ _PROTOTYPES = [
     ("rulecore_decisions_matched", c_char_p, [_p, c_size_t, c_size_t]),
     ("rulecore_decisions_violation_count", c_size_t, [_p]),
     ("rulecore_decisions_render", _p, [_p, c_int]),
+    ("rulecore_decisions_set_explain", _status, [_p, ctypes.c_bool]),
+    ("rulecore_decisions_explain", _p, [_p, c_int, ctypes.c_uint]),
     # watched rulesets
     ("rulecore_watch_new", _status, [_p, c_char_p, POINTER(WatchOptions), POINTER(_p), POINTER(_p)]),
     ("rulecore_watch_free", None, [_p]),
@@ -173,6 +182,9 @@ _PROTOTYPES = [
     ("rulecore_watch_reload", c_int, [_p, POINTER(_p)]),
     ("rulecore_watch_get_status", None, [_p, POINTER(WatchStatus)]),
     ("rulecore_watch_diagnostics", _p, [_p, c_int]),
+    ("rulecore_watch_enable_metrics", _status, [_p]),
+    ("rulecore_watch_metrics", _p, [_p]),
+    ("rulecore_watch_set_log", _status, [_p, LOG_FN, _p, ctypes.c_uint]),
 ]
 
 for _name, _res, _args in _PROTOTYPES:
@@ -194,6 +206,8 @@ JSON_PLAIN, JSON_TYPED = 0, 1
 (KIND_NULL, KIND_BOOL, KIND_INT, KIND_UINT, KIND_DOUBLE, KIND_STRING, KIND_BYTES, KIND_TIMESTAMP,
  KIND_DURATION, KIND_LIST, KIND_MAP, KIND_RECORD, KIND_TYPE, KIND_ERROR, KIND_OPAQUE) = range(15)
 NEXT = -1
+LOG_INPUT_DIGEST = 1
+EXPLAIN_COLOR = 1
 LIMIT_SOURCE_BYTES, LIMIT_NESTING_DEPTH, LIMIT_ERRORS, LIMIT_EVAL_COST, LIMIT_LOAD_MEMORY, \
     LIMIT_LOAD_INSTRUCTIONS = range(6)
 
