@@ -488,32 +488,31 @@ static void call_loc(lua_State *L, rs_loc *loc) {
   loc_line(h, loc, h->running, 0);
 }
 
-/* Find the literal s[0..n) was written as, near the call at `at`, and
- * claim it (see the header comment). */
-/* The literals of f whose text is s[0..n): [*first, *end) of
- * f->lits_by_text, in source order. */
-static void literals_with_text(const rs_file *f, const char *s, size_t n, uint32_t *first, uint32_t *end) {
+/* The first of f's literals, by (text, offset), not before (s[0..n),
+ * offset): an index of f->lits_by_text, nlits when there is none. */
+static uint32_t literal_at_or_after(const rs_file *f, const char *s, size_t n, size_t offset) {
   uint32_t lo = 0, hi = f->nlits;
-  while (lo < hi) { /* the first not below */
+  while (lo < hi) {
     uint32_t mid = lo + (hi - lo) / 2;
-    if (cmp_text((uint32_t)n, s, f->lits_by_text[mid]) > 0) lo = mid + 1;
+    const rs_literal *l = f->lits_by_text[mid];
+    int c = cmp_text((uint32_t)n, s, l);
+    if (c > 0 || (c == 0 && l->offset < offset)) lo = mid + 1;
     else hi = mid;
   }
-  *first = lo;
-  hi = f->nlits;
-  while (lo < hi) { /* the first above */
-    uint32_t mid = lo + (hi - lo) / 2;
-    if (cmp_text((uint32_t)n, s, f->lits_by_text[mid]) >= 0) lo = mid + 1;
-    else hi = mid;
-  }
-  *end = lo;
+  return lo;
 }
 
-/* The literal a declared string s[0..n) was written as: in at's file, the
- * first unclaimed one from at's line on, else one claimed already there,
- * else the last before it; else the first in any file.  Binary searches
- * of the literals sorted by text, so a generated file of ten thousand
- * rules does not scan its literals per expression. */
+/* Whether f's literal i (of lits_by_text) exists and is s[0..n). */
+static bool literal_is(const rs_file *f, uint32_t i, const char *s, size_t n) {
+  return i < f->nlits && cmp_text((uint32_t)n, s, f->lits_by_text[i]) == 0;
+}
+
+/* Find the literal s[0..n) was written as, near the call at `at`, and
+ * claim it (see the header comment): in at's file, the first unclaimed
+ * one from at's line on, else one claimed already there, else the last
+ * before it; else the first in any file.  Binary searches of the
+ * literals sorted by text, so a generated file of ten thousand rules does
+ * not scan its literals per expression. */
 static const rs_literal *find_literal(host *h, const rs_loc *at, const char *s, size_t n) {
   rs_builder *b = h->b;
   rs_literal *best = NULL;
@@ -521,24 +520,16 @@ static const rs_literal *find_literal(host *h, const rs_loc *at, const char *s, 
   if (at->file < b->files.n) {
     rs_file *f = &b->files.items[at->file];
     size_t start = at->line ? f->src.line_starts[at->line - 1] : 0;
-    uint32_t first, end;
-    literals_with_text(f, s, n, &first, &end);
-    uint32_t lo = first, hi = end;
-    while (lo < hi) { /* the first at or after start */
-      uint32_t mid = lo + (hi - lo) / 2;
-      if (f->lits_by_text[mid]->offset < start) lo = mid + 1;
-      else hi = mid;
-    }
-    for (uint32_t i = lo; i < end && !best; i++)
+    uint32_t lo = literal_at_or_after(f, s, n, start);
+    for (uint32_t i = lo; literal_is(f, i, s, n) && !best; i++)
       if (!f->lits_by_text[i]->claimed) best = f->lits_by_text[i];
-    if (!best && lo < end) best = f->lits_by_text[lo]; /* claimed already */
-    if (!best && lo > first) best = f->lits_by_text[lo - 1];
+    if (!best && literal_is(f, lo, s, n)) best = f->lits_by_text[lo]; /* claimed already */
+    if (!best && lo > 0 && literal_is(f, lo - 1, s, n)) best = f->lits_by_text[lo - 1];
   }
   for (uint32_t k = 0; !best && k < b->files.n; k++) {
     rs_file *f = &b->files.items[k];
-    uint32_t first, end;
-    literals_with_text(f, s, n, &first, &end);
-    if (first < end) best = f->lits_by_text[first];
+    uint32_t first = literal_at_or_after(f, s, n, 0);
+    if (literal_is(f, first, s, n)) best = f->lits_by_text[first];
   }
   if (best) best->claimed = true;
   return best;
